@@ -1,0 +1,26 @@
+/** The tunnel package: WireGuard keys, interface, peers, status, heartbeat. */
+export { addressFromDeploymentId, resolveLocalAddress, canonicalIPv6, BROKER_PREFIX } from './address';
+export { parseEndpoint, formatEndpoint, resolveEndpoint, SYSTEM_RESOLVER } from './endpoint';
+export type { ParsedEndpoint, HostResolver } from './endpoint';
+export { TunnelErrorCode, TunnelSetupError, TUNNEL_EXIT_CODES } from './errors';
+export { SPAWN_RUNNER, runChecked } from './exec';
+export type { CommandRunner, CommandResult, RunOptions } from './exec';
+export { Heartbeat, SYSTEM_SCHEDULER } from './heartbeat';
+export type { HeartbeatState, HeartbeatOptions, Scheduler } from './heartbeat';
+export { httpGet } from './http-get';
+export type { HeartbeatFetch } from './http-get';
+export { bringUp } from './interface';
+export type { InterfaceOptions, InterfaceMode, WireguardInterface } from './interface';
+export { generatePrivateKey, publicKeyFromPrivate, isValidKey } from './keys';
+export { NOOP_TUNNEL_LOGGER } from './logger';
+export type { TunnelLogger } from './logger';
+export { tunnelMetrics } from './metrics';
+export { preflight } from './preflight';
+export type { PreflightProbes, PreflightResult } from './preflight';
+export { readStatus, hasFreshHandshake, SESSION_LIFETIME_MS } from './status';
+export type { TunnelStatus, PeerStatus } from './status';
+export { createSystemProbes, UAPI_DIR } from './system-probes';
+export { startTunnel, DEFAULT_MTU } from './tunnel';
+export type { Tunnel, TunnelDeps } from './tunnel';
+export { buildSetconf, buildSetPeerArgs, parseDump, wgSetconf, wgShowDump, wgReplacePeer } from './wg';
+export type { WgDump, InterfaceDump, PeerDump, SetconfPeer } from './wg';
