@@ -1,0 +1,52 @@
+# Path and method matching on the decoded segments of `input.request.segments`.
+#
+# Patterns are arrays of strings. A pattern element that starts with ":" (":owner", ":repo")
+# matches exactly one segment, whatever it holds; every other element must equal the segment
+# exactly (no case-folding, no trimming, no globbing). The gateway has already rejected empty
+# and dot segments, so one segment is always one real path component.
+package lib.match
+
+# path(segments, pattern): the segments are exactly as long as the pattern and match it.
+path(segments, pattern) if {
+	count(segments) == count(pattern)
+	prefix(segments, pattern)
+}
+
+# path_below(segments, pattern): the segments start with the pattern and have at least one
+# more segment after it, e.g. ["repos", ":owner", ":repo", "contents"] matches
+# /repos/acme/app/contents/src/main.go but not /repos/acme/app/contents itself.
+path_below(segments, pattern) if {
+	count(segments) > count(pattern)
+	prefix(segments, pattern)
+}
+
+# path_or_below(segments, pattern): path(segments, pattern) or path_below(segments, pattern).
+path_or_below(segments, pattern) if {
+	count(segments) >= count(pattern)
+	prefix(segments, pattern)
+}
+
+# prefix(segments, pattern): the first count(pattern) segments match the pattern.
+prefix(segments, pattern) if {
+	count(segments) >= count(pattern)
+	every i, want in pattern {
+		segment_matches(segments[i], want)
+	}
+}
+
+segment_matches(segment, want) if {
+	startswith(want, ":")
+	is_string(segment)
+}
+
+segment_matches(segment, want) if {
+	not startswith(want, ":")
+	segment == want
+}
+
+# last(segments): the final segment (the file name for contents and raw paths).
+last(segments) := segments[count(segments) - 1]
+
+# positive_integer(s): s is a decimal number without sign or leading zero, e.g. an issue or
+# pull request number.
+positive_integer(s) if regex.match(`^[1-9][0-9]*$`, s)
