@@ -1,0 +1,53 @@
+# Entrypoint system/log/mask: what the decision log erases.
+#
+# Why this exists: the decision log keeps every request's input for audit, and it must not
+# become a store of secrets. The gateway already strips credential headers before building the
+# input, but a client can still send secrets the gateway does not know about (x-api-key,
+# private-token, ?access_token=...). This policy names them so the log drops them.
+#
+# Shape: OPA's decision-log masking (https://www.openpolicyagent.org/docs/management-decision-logs#masking-sensitive-data).
+# The gateway evaluates it with input {"input": <policy input>, "result": <decision>} and
+# removes every JSON pointer (RFC 6901, "~" written "~0" and "/" written "~1") in `mask` from
+# the logged input. Erasing too much is harmless; erasing too little leaks, so names are
+# matched by substring, case-insensitively.
+package system.log
+
+# Words that make a header or query parameter name look secret. Names such as "accept",
+# "content-type" or "ref" contain none of them and stay in the log.
+secret_words := {
+	"auth", # authorization, proxy-authorization, x-auth-token
+	"cookie",
+	"credential", # x-amz-credential
+	"key", # x-api-key, api_key
+	"passwd",
+	"password",
+	"secret", # client_secret, x-webhook-secret
+	"session",
+	"signature", # x-hub-signature-256, x-amz-signature
+	"token", # private-token, access_token, x-amz-security-token
+}
+
+# Short query parameter names that carry a secret but contain none of the words above.
+secret_names := {"sig", "code", "jwt"}
+
+secret_name(name) if {
+	some word in secret_words
+	contains(lower(name), word)
+}
+
+secret_name(name) if lower(name) in secret_names
+
+mask contains pointer("headers", name) if {
+	some name, _ in input.input.request.headers
+	secret_name(name)
+}
+
+mask contains pointer("query", name) if {
+	some name, _ in input.input.request.query
+	secret_name(name)
+}
+
+# pointer(field, name): the JSON pointer /input/request/<field>/<name>, escaped per RFC 6901.
+pointer(field, name) := concat("/", ["", "input", "request", field, escape(name)])
+
+escape(name) := replace(replace(name, "~", "~0"), "/", "~1")
