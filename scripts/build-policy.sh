@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Builds the policy bundle the broker loads: policies/build/bundle.tar.gz (policy.wasm,
+# data.json, .manifest) with the entrypoints broker/decision, broker/outbound and
+# system/log/mask.
+#
+# Customers add their own Rego: pass directories as arguments or in POLICY_EXTRA_DIRS
+# (colon-separated); they are compiled into the same bundle.
+#
+#   scripts/build-policy.sh [EXTRA_DIR...]
+#   POLICY_EXTRA_DIRS=/etc/rego-broker/policies scripts/build-policy.sh
+#
+# The revision is "git-<short commit>" (with "-dirty" when policies/ has uncommitted changes),
+# or "sha256-<first 12 hex>" of the policy files when not in a git checkout; extra
+# directories add "+extra-<hash>" because they are not part of this repository.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+OPA="$ROOT/tools/bin/opa"
+CAPABILITIES="$ROOT/policies/capabilities.json"
+OUT_DIR="$ROOT/policies/build"
+BUNDLE="$OUT_DIR/bundle.tar.gz"
+
+if [ ! -x "$OPA" ]; then
+  echo "build-policy: $OPA not found; run 'npm run tools' first" >&2
+  exit 1
+fi
+
+extra_dirs=()
+if [ -n "${POLICY_EXTRA_DIRS:-}" ]; then
+  IFS=':' read -r -a from_env <<<"$POLICY_EXTRA_DIRS"
+  extra_dirs+=("${from_env[@]}")
+fi
+extra_dirs+=("$@")
+for dir in "${extra_dirs[@]+"${extra_dirs[@]}"}"; do
+  if [ ! -d "$dir" ]; then
+    echo "build-policy: extra policy directory not found: $dir" >&2
+    exit 1
+  fi
+done
+
+# Content hash of the .rego and data files under the given directories (sorted, stable).
+content_hash() {
+  find "$@" -type f \( -name '*.rego' -o -name 'data.json' -o -name 'data.yaml' \) \
+    -not -path '*/build/*' -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum \
+    | sed "s|  $ROOT/|  |" | sha256sum | cut -c1-12
+}
+
+if git -C "$ROOT" rev-parse --verify -q HEAD >/dev/null 2>&1; then
+  revision="git-$(git -C "$ROOT" rev-parse --short=12 HEAD)"
+  if [ -n "$(git -C "$ROOT" status --porcelain -- policies/ 2>/dev/null)" ]; then
+    revision="$revision-dirty-$(content_hash "$ROOT/policies")"
+  fi
+else
+  revision="sha256-$(content_hash "$ROOT/policies")"
+fi
+if [ "${#extra_dirs[@]}" -gt 0 ]; then
+  revision="$revision+extra-$(content_hash "${extra_dirs[@]}")"
+fi
+
+mkdir -p "$OUT_DIR"
+tmp="$OUT_DIR/bundle.tar.gz.tmp"
+rm -f "$tmp"
+
+# --ignore takes file and directory name patterns: skip the build output and the
+# capabilities file (which must never become policy data).
+"$OPA" build \
+  --target wasm \
+  --entrypoint broker/decision \
+  --entrypoint broker/outbound \
+  --entrypoint system/log/mask \
+  --capabilities "$CAPABILITIES" \
+  --revision "$revision" \
+  --ignore build \
+  --ignore capabilities.json \
+  --ignore '*.md' \
+  --output "$tmp" \
+  policies "${extra_dirs[@]+"${extra_dirs[@]}"}"
+
+mv "$tmp" "$BUNDLE"
+echo "policy bundle: ${BUNDLE#"$ROOT"/}"
+echo "revision: $revision"
