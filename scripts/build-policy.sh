@@ -9,7 +9,8 @@
 #   scripts/build-policy.sh [EXTRA_DIR...]
 #   POLICY_EXTRA_DIRS=/etc/rego-broker/policies scripts/build-policy.sh
 #
-# The revision is "git-<short commit>" (with "-dirty" when policies/ has uncommitted changes),
+# The revision is "git-<short id of the last commit that changed policies/>" (plus
+# "-dirty-<hash>" when policies/ has uncommitted changes),
 # or "sha256-<first 12 hex>" of the policy files when not in a git checkout; extra
 # directories add "+extra-<hash>" because they are not part of this repository.
 set -euo pipefail
@@ -47,8 +48,10 @@ content_hash() {
     | sed "s|  $ROOT/|  |" | sha256sum | cut -c1-12
 }
 
-if git -C "$ROOT" rev-parse --verify -q HEAD >/dev/null 2>&1; then
-  revision="git-$(git -C "$ROOT" rev-parse --short=12 HEAD)"
+# The last commit that changed policies/, so commits elsewhere do not change the revision.
+policies_commit="$(git -C "$ROOT" log -1 --format=%H -- policies/ 2>/dev/null || true)"
+if [ -n "$policies_commit" ]; then
+  revision="git-${policies_commit:0:12}"
   if [ -n "$(git -C "$ROOT" status --porcelain -- policies/ 2>/dev/null)" ]; then
     revision="$revision-dirty-$(content_hash "$ROOT/policies")"
   fi
