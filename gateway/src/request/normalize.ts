@@ -93,6 +93,12 @@ export function extractDestination(requestTarget: string): Result<string> {
  * RFC 3986 §2.1), so `/` is `%2F`, `;` is `%3B`, `%` is `%25`.
  */
 export function encodePathSegment(segment: string): string {
+  let raw = true;
+  for (let i = 0; raw && i < segment.length; i++) {
+    const code = segment.charCodeAt(i);
+    raw = code < 128 && SEGMENT_RAW[code] === 1;
+  }
+  if (raw) return segment;
   let out = '';
   for (const byte of UTF8.encode(segment)) {
     out += byte < 128 && SEGMENT_RAW[byte] === 1 ? String.fromCharCode(byte) : `%${HEX[byte >> 4]}${HEX[byte & 15]}`;

@@ -1,0 +1,107 @@
+/**
+ * `rego-broker decide -c FILE… [--input FILE|-]`: judge request lines (JSONL) exactly as the
+ * running broker would, without network and without a decision log. For policy authors and CI.
+ */
+import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import type { IncomingHttpHeaders } from 'node:http';
+import { createInterface } from 'node:readline';
+import { ERRORS } from '../errors';
+import { loadEvaluator } from '../app';
+import type { IntegrationConfig } from '../config/types';
+import { judge } from '../policy/judge';
+import type { GateContext, Judgement } from '../policy/judge';
+import { compileSurfaces } from '../request/resolve';
+import { createLogger } from '../telemetry/logger';
+import type { CommandIo } from './args';
+import { loadFromFiles, parseCommand } from './args';
+
+/** One request line. */
+interface RequestLine {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+function parseLine(text: string): RequestLine | string {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return 'not valid JSON';
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'a request line must be an object';
+  const o = v as Record<string, unknown>;
+  if (typeof o.url !== 'string') return '"url" (the absolute destination) is required';
+  const method = o.method === undefined ? 'GET' : o.method;
+  if (typeof method !== 'string' || !/^[A-Za-z]+$/.test(method)) return '"method" must be an HTTP method';
+  const headers: IncomingHttpHeaders = {};
+  if (o.headers !== undefined) {
+    if (typeof o.headers !== 'object' || o.headers === null || Array.isArray(o.headers)) return '"headers" must be an object';
+    for (const [k, val] of Object.entries(o.headers)) {
+      if (typeof val !== 'string') return `header ${k} must be a string`;
+      headers[k.toLowerCase()] = val;
+    }
+  }
+  let body = Buffer.alloc(0);
+  if (typeof o.body === 'string') body = Buffer.from(o.body, 'utf8');
+  else if (o.body !== undefined && o.body !== null) {
+    body = Buffer.from(JSON.stringify(o.body), 'utf8');
+    headers['content-type'] ??= 'application/json';
+  }
+  return { method: method.toUpperCase(), url: o.url, headers, body };
+}
+
+/** The output line for one judgement. */
+export function decisionLine(j: Judgement): Record<string, unknown> {
+  return {
+    decision_id: j.decisionId,
+    allow: j.code === null,
+    rule: j.decision?.rule ?? null,
+    reasons: j.reasons,
+    status: j.code === null ? null : (j.decision?.status ?? ERRORS[j.code].status),
+    code: j.code,
+    ...(j.dryRun ? { dry_run: true } : {}),
+    input: j.input,
+  };
+}
+
+export async function decide(io: CommandIo): Promise<number> {
+  const { files, values } = parseCommand(io.argv, { input: { type: 'string', short: 'i' } });
+  const { config } = loadFromFiles(files, io.env);
+  const logger = createLogger('error');
+  const evaluator = await loadEvaluator(config, logger);
+  if (!evaluator.ready) {
+    io.stderr.write(`error: policy bundle ${config.policy.bundle} could not be loaded (run npm run build)\n`);
+    return 1;
+  }
+  const gate: GateContext = {
+    integrations: new Map<string, IntegrationConfig>(config.integrations.map((i) => [i.name, i])),
+    surfaces: compileSurfaces(config.integrations),
+    evaluator,
+    dryRun: config.policy.dryRun,
+  };
+  const source = values.input === undefined || values.input === '-' ? io.stdin : createReadStream(String(values.input));
+  const lines = createInterface({ input: source, crlfDelay: Infinity });
+  let bad = 0;
+  let n = 0;
+  for await (const text of lines) {
+    n += 1;
+    if (text.trim() === '') continue;
+    const line = parseLine(text);
+    if (typeof line === 'string') {
+      bad += 1;
+      io.stdout.write(`${JSON.stringify({ line: n, error: line })}\n`);
+      continue;
+    }
+    const decisionId = randomUUID();
+    const j = judge(
+      { decisionId, method: line.method, destination: line.url, headers: line.headers, body: line.body, sourceAddress: 'decide' },
+      gate,
+      (input) => evaluator.evaluate(input, { decisionId }),
+    );
+    io.stdout.write(`${JSON.stringify(decisionLine(j))}\n`);
+  }
+  return bad > 0 ? 1 : 0;
+}

@@ -1,0 +1,315 @@
+/**
+ * The one module that reads configuration: files (YAML or JSON, layered in order) and the
+ * environment (passed in, never read from `process.env` here or elsewhere). It validates
+ * everything once, rejects unknown keys and contradictions with a message naming the key,
+ * and returns a deep-frozen `BrokerConfig`.
+ */
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import convict from 'convict';
+import { parse as parseYaml } from 'yaml';
+import { ConfigError } from '../errors';
+import { addressFromDeploymentId } from '../../../tunnel/src/address';
+import { compileSurfaces } from '../request/resolve';
+import { surfacesFor } from '../request/surfaces';
+import { FORMATS, INTEGRATION_FLAGS, schema } from './schema';
+import type { RawAuth, RawConfig } from './schema';
+import type { Env } from './secrets';
+import type {
+  AuthConfig,
+  AuthScheme,
+  BrokerConfig,
+  IntegrationConfig,
+  PeerConfig,
+  SecretRef,
+  TunnelConfig,
+} from './types';
+
+export interface LoadOptions {
+  /** Config files, later ones override earlier ones. */
+  files: readonly string[];
+  /** The environment (REGO_BROKER_* overrides; also where `…Env` secrets live). */
+  env: Env;
+  /** Default for `policy.bundle`. */
+  defaultBundle: string;
+}
+
+export interface LoadResult {
+  config: BrokerConfig;
+  /** Things that work but deserve attention (e.g. a literal secret in a file). */
+  warnings: string[];
+}
+
+/** Integration types the policies know. */
+export const INTEGRATION_TYPES: readonly string[] = ['github', 'gitlab', 'bitbucket', 'azure-repos', 'jira', 'artifactory', 'nexus'];
+const AUTH_SCHEMES: readonly AuthScheme[] = ['bearer', 'token', 'basic', 'header', 'passthrough'];
+const INTEGRATION_KEYS = new Set(['name', 'type', 'baseUrl', 'auth', 'surfaces', ...Object.keys(INTEGRATION_FLAGS)]);
+const AUTH_KEYS = new Set(['scheme', 'tokenEnv', 'tokenFile', 'token', 'username', 'header']);
+const PEER_KEYS = new Set(['publicKey', 'endpoint', 'allowedIps', 'persistentKeepalive']);
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
+const HEADER_RE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** Load, validate and freeze the configuration. Throws ConfigError (exit 2) on any problem. */
+export function loadConfig(options: LoadOptions): LoadResult {
+  convict.addFormats(FORMATS);
+  convict.addParser([
+    { extension: ['yml', 'yaml'], parse: (text: string): unknown => parseYaml(text) },
+    { extension: 'json', parse: (text: string): unknown => JSON.parse(text) },
+  ]);
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(options.env)) if (v !== undefined && k.startsWith('REGO_BROKER_')) env[k] = v;
+  let raw: RawConfig;
+  try {
+    const conf = convict<RawConfig>(schema(options.defaultBundle), { env, args: [] });
+    for (const file of options.files) {
+      checkReadable(file);
+      conf.loadFile(file);
+    }
+    // loadFile above runs before env overrides are re-applied by convict; validate strictly.
+    conf.validate({ allowed: 'strict' });
+    raw = conf.getProperties();
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError(`invalid configuration: ${(err as Error).message}`);
+  }
+  const warnings: string[] = [];
+  const config = parse(raw, warnings);
+  return { config: deepFreeze(config), warnings };
+}
+
+function checkReadable(file: string): void {
+  const ext = extname(file).toLowerCase();
+  if (!['.yml', '.yaml', '.json'].includes(ext)) throw new ConfigError(`${file}: config files must end in .yaml, .yml or .json`);
+  try {
+    readFileSync(file);
+  } catch (err) {
+    throw new ConfigError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
+/** Turn the raw, schema-checked tree into the typed config, rejecting contradictions. */
+export function parse(raw: RawConfig, warnings: string[]): BrokerConfig {
+  const integrations = parseIntegrations(raw.integrations, warnings);
+  const tunnel = parseTunnel(raw.tunnel, warnings);
+  if (
+    !tunnel.enabled &&
+    raw.listen.port !== 0 &&
+    raw.listen.port === raw.admin.port &&
+    raw.listen.host === raw.admin.host
+  ) {
+    throw new ConfigError('admin.port: the admin listener cannot share listen.host:listen.port');
+  }
+  if (raw.policy.maxBodyBytes < 1) throw new ConfigError('policy.maxBodyBytes: must be at least 1');
+  if (raw.policy.maxMemoryPages < 2) throw new ConfigError('policy.maxMemoryPages: must be at least 2');
+  if (raw.proxy.timeoutMs < 1) throw new ConfigError('proxy.timeoutMs: must be at least 1');
+  return {
+    listen: { ...raw.listen },
+    admin: { ...raw.admin },
+    tunnel,
+    policy: { ...raw.policy },
+    proxy: { ...raw.proxy },
+    integrations,
+    telemetry: {
+      serviceName: raw.telemetry.serviceName,
+      traces: { exporter: raw.telemetry.traces.exporter as 'otlp' | 'console' | 'none', endpoint: raw.telemetry.traces.endpoint },
+      decisionLog: { path: raw.telemetry.decisionLog.path },
+      logLevel: raw.telemetry.logLevel as BrokerConfig['telemetry']['logLevel'],
+    },
+    shutdown: { ...raw.shutdown },
+  };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function checkKeys(obj: Record<string, unknown>, allowed: ReadonlySet<string>, where: string): void {
+  for (const key of Object.keys(obj)) {
+    if (!allowed.has(key)) throw new ConfigError(`${where}.${key}: unknown key`);
+  }
+}
+
+function str(v: unknown, where: string, required = true): string | null {
+  if (v === undefined || v === null || v === '') {
+    if (required) throw new ConfigError(`${where}: required`);
+    return null;
+  }
+  if (typeof v !== 'string') throw new ConfigError(`${where}: must be a string`);
+  return v;
+}
+
+/** Exactly one of `<prefix>Env`, `<prefix>File` or a literal `<prefix>`. */
+function secretRef(obj: Record<string, unknown>, prefix: string, where: string, warnings: string[]): SecretRef | null {
+  const ref: SecretRef = {
+    env: str(obj[`${prefix}Env`], `${where}.${prefix}Env`, false),
+    file: str(obj[`${prefix}File`], `${where}.${prefix}File`, false),
+    literal: str(obj[prefix], `${where}.${prefix}`, false),
+  };
+  const given = [ref.env, ref.file, ref.literal].filter((v) => v !== null).length;
+  if (given > 1) throw new ConfigError(`${where}: set only one of ${prefix}Env, ${prefix}File and ${prefix}`);
+  if (given === 0) return null;
+  if (ref.literal !== null) warnings.push(`${where}.${prefix}: a literal secret in the configuration; prefer ${prefix}Env or ${prefix}File`);
+  return ref;
+}
+
+function parseAuth(v: unknown, where: string, warnings: string[]): AuthConfig {
+  if (!isObject(v)) throw new ConfigError(`${where}: required (an object with scheme)`);
+  checkKeys(v, AUTH_KEYS, where);
+  const raw = v as RawAuth & Record<string, unknown>;
+  const scheme = str(raw.scheme, `${where}.scheme`) as AuthScheme;
+  if (!AUTH_SCHEMES.includes(scheme)) throw new ConfigError(`${where}.scheme: must be one of ${AUTH_SCHEMES.join(', ')}`);
+  const token = secretRef(raw, 'token', where, warnings);
+  const username = str(raw.username, `${where}.username`, false);
+  const header = str(raw.header, `${where}.header`, false);
+  if (scheme === 'passthrough') {
+    if (token) throw new ConfigError(`${where}: scheme passthrough forwards the caller's credential; remove tokenEnv/tokenFile/token`);
+  } else if (!token) {
+    throw new ConfigError(`${where}: scheme ${scheme} needs one of tokenEnv, tokenFile or token`);
+  }
+  if (scheme === 'basic' && username === null) throw new ConfigError(`${where}.username: required for scheme basic`);
+  if (scheme !== 'basic' && username !== null) throw new ConfigError(`${where}.username: only used with scheme basic`);
+  if (scheme === 'header') {
+    if (header === null) throw new ConfigError(`${where}.header: required for scheme header`);
+    if (!HEADER_RE.test(header)) throw new ConfigError(`${where}.header: not a valid header name`);
+  } else if (header !== null) {
+    throw new ConfigError(`${where}.header: only used with scheme header`);
+  }
+  return {
+    scheme,
+    token: token ?? { env: null, file: null, literal: null },
+    username,
+    header: header === null ? null : header.toLowerCase(),
+  };
+}
+
+function snake(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+function parseFlags(v: Record<string, unknown>, where: string): Record<string, boolean | string[]> {
+  const flags: Record<string, boolean | string[]> = {};
+  for (const [key, kind] of Object.entries(INTEGRATION_FLAGS)) {
+    const value = v[key];
+    if (value === undefined) {
+      if (kind === 'boolean') flags[snake(key)] = false;
+      continue;
+    }
+    if (kind === 'boolean' && typeof value !== 'boolean') throw new ConfigError(`${where}.${key}: must be true or false`);
+    if (kind === 'string[]' && !(Array.isArray(value) && value.every((s) => typeof s === 'string'))) {
+      throw new ConfigError(`${where}.${key}: must be a list of strings`);
+    }
+    flags[snake(key)] = kind === 'boolean' ? (value as boolean) : [...(value as string[])];
+  }
+  return flags;
+}
+
+function parseIntegrations(v: unknown, warnings: string[]): IntegrationConfig[] {
+  if (!Array.isArray(v)) throw new ConfigError('integrations: must be a list');
+  const names = new Set<string>();
+  const list = v.map((item: unknown, i): IntegrationConfig => {
+    const where = `integrations[${i}]`;
+    if (!isObject(item)) throw new ConfigError(`${where}: must be an object`);
+    checkKeys(item, INTEGRATION_KEYS, where);
+    const name = str(item.name, `${where}.name`) as string;
+    if (!NAME_RE.test(name)) throw new ConfigError(`${where}.name: letters, digits, - and _ only`);
+    if (names.has(name)) throw new ConfigError(`${where}.name: duplicate integration name ${name}`);
+    names.add(name);
+    const type = str(item.type, `${where}.type`) as string;
+    if (!INTEGRATION_TYPES.includes(type)) throw new ConfigError(`${where}.type: must be one of ${INTEGRATION_TYPES.join(', ')}`);
+    const baseUrl = str(item.baseUrl, `${where}.baseUrl`) as string;
+    if (!/^https?:\/\//.test(baseUrl)) throw new ConfigError(`${where}.baseUrl: must be an http:// or https:// URL`);
+    const overrides = item.surfaces ?? {};
+    if (!isObject(overrides) || !Object.values(overrides).every((s) => typeof s === 'string')) {
+      throw new ConfigError(`${where}.surfaces: must map surface names to base URLs`);
+    }
+    return {
+      name,
+      type,
+      baseUrl,
+      auth: parseAuth(item.auth, `${where}.auth`, warnings),
+      surfaces: surfacesFor(type, baseUrl, overrides as Record<string, string>),
+      flags: parseFlags(item, where),
+    };
+  });
+  try {
+    compileSurfaces(list);
+  } catch (err) {
+    throw new ConfigError(`integrations: ${(err as Error).message}`);
+  }
+  return list;
+}
+
+function parsePeers(v: unknown): PeerConfig[] {
+  if (!Array.isArray(v)) throw new ConfigError('tunnel.peers: must be a list');
+  return v.map((item: unknown, i): PeerConfig => {
+    const where = `tunnel.peers[${i}]`;
+    if (!isObject(item)) throw new ConfigError(`${where}: must be an object`);
+    checkKeys(item, PEER_KEYS, where);
+    const allowed = item.allowedIps;
+    const allowedIps = typeof allowed === 'string' ? allowed.split(',').map((s) => s.trim()) : allowed;
+    if (!Array.isArray(allowedIps) || allowedIps.length === 0 || !allowedIps.every((s) => typeof s === 'string' && s !== '')) {
+      throw new ConfigError(`${where}.allowedIps: a CIDR or a list of CIDRs is required`);
+    }
+    const keepalive = item.persistentKeepalive ?? 20;
+    if (typeof keepalive !== 'number' || !Number.isInteger(keepalive) || keepalive < 0 || keepalive > 65535) {
+      throw new ConfigError(`${where}.persistentKeepalive: seconds, 0 to 65535`);
+    }
+    return {
+      publicKey: str(item.publicKey, `${where}.publicKey`) as string,
+      endpoint: str(item.endpoint, `${where}.endpoint`) as string,
+      allowedIps: allowedIps as string[],
+      persistentKeepalive: keepalive,
+    };
+  });
+}
+
+function parseTunnel(raw: RawConfig['tunnel'], warnings: string[]): TunnelConfig {
+  const peers = parsePeers(raw.peers);
+  const keyRef = secretRef(raw as unknown as Record<string, unknown>, 'privateKey', 'tunnel', warnings);
+  let localAddress = raw.localAddress;
+  if (raw.deploymentId !== null) {
+    let derived: string;
+    try {
+      derived = addressFromDeploymentId(raw.deploymentId);
+    } catch (err) {
+      throw new ConfigError(`tunnel.deploymentId: ${(err as Error).message}`);
+    }
+    if (localAddress !== '' && localAddress !== derived) {
+      throw new ConfigError(`tunnel.localAddress: contradicts tunnel.deploymentId (which gives ${derived}); set only one`);
+    }
+    localAddress = derived;
+  }
+  if (raw.enabled) {
+    if (!keyRef) throw new ConfigError('tunnel: set one of privateKeyFile, privateKeyEnv or privateKey');
+    if (localAddress === '') throw new ConfigError('tunnel.localAddress: set it or tunnel.deploymentId');
+    if (peers.length === 0) throw new ConfigError('tunnel.peers: at least one peer is required');
+    if (raw.heartbeat.url !== '' && !/^https?:\/\//.test(raw.heartbeat.url)) {
+      throw new ConfigError('tunnel.heartbeat.url: must be an http:// or https:// URL');
+    }
+    if (raw.heartbeat.requiredAtStart && raw.heartbeat.url === '') {
+      throw new ConfigError('tunnel.heartbeat.requiredAtStart: needs tunnel.heartbeat.url');
+    }
+    if (raw.heartbeat.intervalSeconds < 1) throw new ConfigError('tunnel.heartbeat.intervalSeconds: must be at least 1');
+    if (raw.mtu < 1280 || raw.mtu > 1500) throw new ConfigError('tunnel.mtu: must be between 1280 and 1500');
+  }
+  return {
+    enabled: raw.enabled,
+    interface: raw.interface,
+    privateKey: keyRef ?? { env: null, file: null, literal: null },
+    localAddress,
+    deploymentId: raw.deploymentId,
+    mtu: raw.mtu,
+    peers,
+    heartbeat: { ...raw.heartbeat },
+    wireguardGo: raw.wireguardGo,
+    wg: raw.wg,
+  };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value as Record<string, unknown>)) deepFreeze(child);
+  }
+  return value;
+}

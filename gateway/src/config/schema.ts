@@ -1,0 +1,144 @@
+/**
+ * The configuration schema (convict). Every key has a default, a doc string and an environment
+ * override named `REGO_BROKER_<PATH>` (camelCase split on capitals, dots to underscores).
+ * List-valued keys (`integrations`, `tunnel.peers`) take JSON in their environment variable.
+ */
+import type { Schema } from 'convict';
+
+/** Flags an integration may set, with the type each must have; the policy sees them snake_case. */
+export const INTEGRATION_FLAGS: Readonly<Record<string, 'boolean' | 'string[]'>> = Object.freeze({
+  allowCodeAccess: 'boolean',
+  allowWrites: 'boolean',
+  allowGitClone: 'boolean',
+  allowWebhooks: 'boolean',
+  allowedProjects: 'string[]',
+  allowedWebhookUrls: 'string[]',
+});
+
+/** Raw shapes as they come from files or the environment, before `parse`. */
+export interface RawAuth {
+  scheme?: unknown;
+  tokenEnv?: unknown;
+  tokenFile?: unknown;
+  token?: unknown;
+  username?: unknown;
+  header?: unknown;
+}
+
+export interface RawConfig {
+  listen: { host: string; port: number };
+  admin: { host: string; port: number };
+  tunnel: {
+    enabled: boolean;
+    interface: string;
+    privateKeyFile: string;
+    privateKeyEnv: string;
+    privateKey: string;
+    localAddress: string;
+    deploymentId: number | null;
+    mtu: number;
+    peers: unknown;
+    heartbeat: {
+      url: string;
+      intervalSeconds: number;
+      timeoutSeconds: number;
+      graceSeconds: number;
+      failuresBeforeReresolve: number;
+      requiredAtStart: boolean;
+    };
+    wireguardGo: string;
+    wg: string;
+  };
+  policy: { bundle: string; dryRun: boolean; maxBodyBytes: number; maxMemoryPages: number };
+  proxy: { timeoutMs: number; idleTimeoutMs: number; caFile: string; maxSockets: number };
+  integrations: unknown;
+  telemetry: {
+    serviceName: string;
+    traces: { exporter: string; endpoint: string };
+    decisionLog: { path: string };
+    logLevel: string;
+  };
+  shutdown: { graceSeconds: number };
+}
+
+const jsonList = {
+  name: 'json-list',
+  validate(value: unknown): void {
+    if (!Array.isArray(value)) throw new Error('must be a list');
+  },
+  coerce(value: unknown): unknown {
+    return typeof value === 'string' ? JSON.parse(value) : value;
+  },
+};
+
+/** Custom convict formats used by the schema. */
+export const FORMATS = { 'json-list': jsonList };
+
+const PORT = 'port';
+
+/** Build the schema given the default bundle path (resolved by the caller from the install dir). */
+export function schema(defaultBundle: string): Schema<RawConfig> {
+  return {
+    listen: {
+      host: { doc: 'Address of the tunnel listener in local mode.', format: String, default: '127.0.0.1', env: 'REGO_BROKER_LISTEN_HOST' },
+      port: { doc: 'Port of the tunnel listener (0 = any free port).', format: PORT, default: 8080, env: 'REGO_BROKER_LISTEN_PORT' },
+    },
+    admin: {
+      host: { doc: 'Address of the admin listener (healthz, readyz, metrics).', format: String, default: '127.0.0.1', env: 'REGO_BROKER_ADMIN_HOST' },
+      port: { doc: 'Port of the admin listener (0 = any free port).', format: PORT, default: 9090, env: 'REGO_BROKER_ADMIN_PORT' },
+    },
+    tunnel: {
+      enabled: { doc: 'Dial out a WireGuard tunnel and listen on its address only.', format: Boolean, default: false, env: 'REGO_BROKER_TUNNEL_ENABLED' },
+      interface: { doc: 'Name of the WireGuard interface.', format: String, default: 'wg-broker', env: 'REGO_BROKER_TUNNEL_INTERFACE' },
+      privateKeyFile: { doc: 'File holding the WireGuard private key.', format: String, default: '', env: 'REGO_BROKER_TUNNEL_PRIVATE_KEY_FILE' },
+      privateKeyEnv: { doc: 'Environment variable holding the WireGuard private key.', format: String, default: '', env: 'REGO_BROKER_TUNNEL_PRIVATE_KEY_ENV' },
+      privateKey: { doc: 'Literal private key (works, but warns; prefer privateKeyFile).', format: String, default: '', sensitive: true, env: 'REGO_BROKER_TUNNEL_PRIVATE_KEY' },
+      localAddress: { doc: 'Tunnel address of the broker; derived from deploymentId when empty.', format: String, default: '', env: 'REGO_BROKER_TUNNEL_LOCAL_ADDRESS' },
+      deploymentId: { doc: 'Deployment id the tunnel address is derived from.', format: 'int', default: null, nullable: true, env: 'REGO_BROKER_TUNNEL_DEPLOYMENT_ID' },
+      mtu: { doc: 'MTU of the tunnel interface.', format: 'nat', default: 1320, env: 'REGO_BROKER_TUNNEL_MTU' },
+      peers: { doc: 'Peers: [{publicKey, endpoint, allowedIps, persistentKeepalive}].', format: 'json-list', default: [], env: 'REGO_BROKER_TUNNEL_PEERS' },
+      heartbeat: {
+        url: { doc: 'URL fetched through the tunnel to prove it works; empty = no heartbeat.', format: String, default: '', env: 'REGO_BROKER_TUNNEL_HEARTBEAT_URL' },
+        intervalSeconds: { doc: 'Seconds between heartbeats.', format: 'nat', default: 30, env: 'REGO_BROKER_TUNNEL_HEARTBEAT_INTERVAL_SECONDS' },
+        timeoutSeconds: { doc: 'Seconds one heartbeat may take.', format: 'nat', default: 10, env: 'REGO_BROKER_TUNNEL_HEARTBEAT_TIMEOUT_SECONDS' },
+        graceSeconds: { doc: 'Seconds past an interval before /readyz reports not ready.', format: 'nat', default: 15, env: 'REGO_BROKER_TUNNEL_HEARTBEAT_GRACE_SECONDS' },
+        failuresBeforeReresolve: { doc: 'Consecutive failures before peer endpoints are re-resolved.', format: 'nat', default: 3, env: 'REGO_BROKER_TUNNEL_HEARTBEAT_FAILURES_BEFORE_RERESOLVE' },
+        requiredAtStart: { doc: 'Refuse to start unless the first heartbeat succeeds.', format: Boolean, default: false, env: 'REGO_BROKER_TUNNEL_HEARTBEAT_REQUIRED_AT_START' },
+      },
+      wireguardGo: { doc: 'The userspace WireGuard program, used without the kernel module.', format: String, default: 'wireguard-go', env: 'REGO_BROKER_TUNNEL_WIREGUARD_GO' },
+      wg: { doc: 'The wg tool.', format: String, default: 'wg', env: 'REGO_BROKER_TUNNEL_WG' },
+    },
+    policy: {
+      bundle: { doc: 'Policy bundle (.tar.gz built by `npm run build`).', format: String, default: defaultBundle, env: 'REGO_BROKER_POLICY_BUNDLE' },
+      dryRun: { doc: 'Log denies but let requests through (enforcement off; never in production).', format: Boolean, default: false, env: 'REGO_BROKER_POLICY_DRY_RUN' },
+      maxBodyBytes: { doc: 'Largest request body accepted; larger ones get 413.', format: 'nat', default: 1048576, env: 'REGO_BROKER_POLICY_MAX_BODY_BYTES' },
+      maxMemoryPages: { doc: 'Upper bound of the policy WASM memory, in 64 KiB pages.', format: 'nat', default: 1024, env: 'REGO_BROKER_POLICY_MAX_MEMORY_PAGES' },
+    },
+    proxy: {
+      timeoutMs: { doc: 'Milliseconds to wait for the upstream to connect and answer.', format: 'nat', default: 30000, env: 'REGO_BROKER_PROXY_TIMEOUT_MS' },
+      idleTimeoutMs: { doc: 'Milliseconds a proxied exchange may stay silent.', format: 'nat', default: 60000, env: 'REGO_BROKER_PROXY_IDLE_TIMEOUT_MS' },
+      caFile: { doc: 'Extra CA certificates (PEM) trusted for upstreams.', format: String, default: '', env: 'REGO_BROKER_PROXY_CA_FILE' },
+      maxSockets: { doc: 'Keep-alive sockets per upstream.', format: 'nat', default: 64, env: 'REGO_BROKER_PROXY_MAX_SOCKETS' },
+    },
+    integrations: {
+      doc: 'Integrations: [{name, type, baseUrl, auth: {scheme, tokenEnv|tokenFile, username, header}, surfaces, allowCodeAccess, …}].',
+      format: 'json-list',
+      default: [],
+      env: 'REGO_BROKER_INTEGRATIONS',
+    },
+    telemetry: {
+      serviceName: { doc: 'OpenTelemetry service name.', format: String, default: 'rego-broker', env: 'REGO_BROKER_TELEMETRY_SERVICE_NAME' },
+      traces: {
+        exporter: { doc: 'Span exporter.', format: ['otlp', 'console', 'none'], default: 'none', env: 'REGO_BROKER_TELEMETRY_TRACES_EXPORTER' },
+        endpoint: { doc: 'OTLP http/protobuf traces endpoint (empty = the OTEL_* variables or the SDK default).', format: String, default: '', env: 'REGO_BROKER_TELEMETRY_TRACES_ENDPOINT' },
+      },
+      decisionLog: {
+        path: { doc: 'Decision log destination: "-" for stdout, or a file path.', format: String, default: '-', env: 'REGO_BROKER_TELEMETRY_DECISION_LOG_PATH' },
+      },
+      logLevel: { doc: 'Level of the operational log (stderr).', format: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', env: 'REGO_BROKER_TELEMETRY_LOG_LEVEL' },
+    },
+    shutdown: {
+      graceSeconds: { doc: 'Seconds in-flight requests get to finish on SIGTERM.', format: 'nat', default: 20, env: 'REGO_BROKER_SHUTDOWN_GRACE_SECONDS' },
+    },
+  };
+}

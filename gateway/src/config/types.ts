@@ -1,0 +1,115 @@
+/**
+ * The typed, validated configuration. `load.ts` builds it once at start and deep-freezes it;
+ * everything else receives the parts it needs as arguments.
+ */
+
+/** How the integration's credential is added to proxied requests. */
+export type AuthScheme = 'bearer' | 'token' | 'basic' | 'header' | 'passthrough';
+
+/** Where a secret comes from; the value itself is read by `secrets.ts`, never stored here. */
+export interface SecretRef {
+  /** Environment variable that holds the secret. */
+  env: string | null;
+  /** File that holds the secret (trailing newline trimmed). */
+  file: string | null;
+  /** A literal secret from the config file (works, but warns). */
+  literal: string | null;
+}
+
+export interface AuthConfig {
+  scheme: AuthScheme;
+  token: SecretRef;
+  /** For `basic`: the user name (the token is the password). */
+  username: string | null;
+  /** For `header`: the header that carries the token. */
+  header: string | null;
+}
+
+export interface IntegrationConfig {
+  name: string;
+  type: string;
+  baseUrl: string;
+  auth: AuthConfig;
+  /** Surface name → base URL; defaults derived from `baseUrl` and the type, then overrides. */
+  surfaces: Record<string, string>;
+  /** Flags the policy sees as `integration.flags`, snake_case. */
+  flags: Record<string, boolean | string[]>;
+}
+
+export interface ListenConfig {
+  host: string;
+  port: number;
+}
+
+export interface PeerConfig {
+  publicKey: string;
+  /** host:port; the host may be a DNS name, re-resolved by the heartbeat. */
+  endpoint: string;
+  allowedIps: string[];
+  persistentKeepalive: number;
+}
+
+export interface HeartbeatConfig {
+  /** URL fetched through the tunnel; empty disables the heartbeat. */
+  url: string;
+  intervalSeconds: number;
+  timeoutSeconds: number;
+  /** Extra time after an interval before readiness is lost. */
+  graceSeconds: number;
+  /** Consecutive failures before the peer endpoints are re-resolved and re-applied. */
+  failuresBeforeReresolve: number;
+  /** Start fails (exit 2) unless the first heartbeat succeeds. */
+  requiredAtStart: boolean;
+}
+
+export interface TunnelConfig {
+  enabled: boolean;
+  interface: string;
+  privateKey: SecretRef;
+  /** Derived from `deploymentId` when not set explicitly. */
+  localAddress: string;
+  deploymentId: number | null;
+  mtu: number;
+  peers: PeerConfig[];
+  heartbeat: HeartbeatConfig;
+  /** Path or name of the userspace implementation. */
+  wireguardGo: string;
+  /** Path or name of the `wg` tool. */
+  wg: string;
+}
+
+export interface PolicyConfig {
+  bundle: string;
+  dryRun: boolean;
+  maxBodyBytes: number;
+  /** Upper bound of WASM memory, in 64 KiB pages. */
+  maxMemoryPages: number;
+}
+
+export interface ProxyConfig {
+  /** Time to connect and receive response headers, ms. */
+  timeoutMs: number;
+  /** Idle socket timeout on the upstream connection, ms. */
+  idleTimeoutMs: number;
+  /** Extra CA bundle file for private upstreams, or empty. */
+  caFile: string;
+  maxSockets: number;
+}
+
+export interface TelemetryConfig {
+  serviceName: string;
+  traces: { exporter: 'otlp' | 'console' | 'none'; endpoint: string };
+  decisionLog: { path: string };
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+export interface BrokerConfig {
+  listen: ListenConfig;
+  admin: ListenConfig;
+  tunnel: TunnelConfig;
+  policy: PolicyConfig;
+  proxy: ProxyConfig;
+  integrations: IntegrationConfig[];
+  telemetry: TelemetryConfig;
+  shutdown: { graceSeconds: number };
+}

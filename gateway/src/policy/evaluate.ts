@@ -1,0 +1,126 @@
+/**
+ * The real PolicyEvaluator: runs the bundle's WASM in-process through @open-policy-agent/opa-wasm.
+ * Evaluation is synchronous (WASM cannot be pre-empted); memory is bounded by a maximum page
+ * count, and a trap or an out-of-memory re-instantiates the module so one bad request cannot
+ * poison the next. Every failure is returned as `{ok: false}`, which the caller denies.
+ */
+import { loadPolicySync } from '@open-policy-agent/opa-wasm';
+import type { LoadedPolicy } from '@open-policy-agent/opa-wasm';
+import { readBundle } from './bundle';
+import { checkDecision } from './decision';
+import { applyMask } from './mask';
+import type { EvaluateOptions, EvaluationResult, JsonValue, MaskedInput, PolicyEvaluator, PolicyInput } from './types';
+
+export const DECISION_ENTRYPOINT = 'broker/decision';
+export const MASK_ENTRYPOINT = 'system/log/mask';
+
+export interface WasmEvaluatorOptions {
+  /** Upper bound of WASM memory, in 64 KiB pages. */
+  maxMemoryPages: number;
+}
+
+function describe(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+}
+
+function nowNs(): bigint {
+  return process.hrtime.bigint();
+}
+
+/** Evaluates a loaded bundle. Create with `WasmEvaluator.load`. */
+export class WasmEvaluator implements PolicyEvaluator {
+  readonly ready = true;
+
+  private constructor(
+    private policy: LoadedPolicy,
+    private readonly module: WebAssembly.Module,
+    private readonly data: JsonValue,
+    private readonly memory: WebAssembly.MemoryDescriptor,
+    readonly revision: string,
+    readonly entrypoints: readonly string[],
+  ) {}
+
+  /** Load a bundle file; throws with an operator-facing message when it cannot. */
+  static async load(bundlePath: string, options: WasmEvaluatorOptions): Promise<WasmEvaluator> {
+    const bundle = readBundle(bundlePath);
+    const memory = { initial: Math.min(5, options.maxMemoryPages), maximum: options.maxMemoryPages };
+    const module = await WebAssembly.compile(bundle.wasm);
+    const policy = instantiate(module, bundle.data, memory);
+    const entrypoints = Object.keys(policy.entrypoints as Record<string, number>);
+    return new WasmEvaluator(policy, module, bundle.data, memory, bundle.revision, entrypoints);
+  }
+
+  evaluate(input: PolicyInput, options: EvaluateOptions): EvaluationResult {
+    const start = nowNs();
+    let resultSet: unknown;
+    try {
+      resultSet = this.policy.evaluate(input, options.entrypoint ?? DECISION_ENTRYPOINT);
+    } catch (err) {
+      const evalNs = Number(nowNs() - start);
+      this.reset();
+      return { ok: false, reason: `policy evaluation failed: ${describe(err)}`, evalNs };
+    }
+    const evalNs = Number(nowNs() - start);
+    const checked = checkDecision(resultSet);
+    return checked.ok ? { ok: true, decision: checked.decision, raw: checked.raw, evalNs } : { ok: false, reason: checked.reason, evalNs };
+  }
+
+  mask(input: PolicyInput, result: JsonValue): MaskedInput {
+    const copy = structuredClone(input) as unknown as { [key: string]: JsonValue };
+    if (!this.entrypoints.includes(MASK_ENTRYPOINT)) return { input: copy, erased: [] };
+    try {
+      const rs = this.policy.evaluate({ input, result }, MASK_ENTRYPOINT) as Array<{ result?: JsonValue }>;
+      const ops = rs[0]?.result ?? [];
+      return { input: copy, erased: applyMask(copy, ops) };
+    } catch {
+      this.reset();
+      return maskFailed(input);
+    }
+  }
+
+  /** Start from a fresh instance (and memory) after a trap, from the module compiled at load. */
+  private reset(): void {
+    try {
+      this.policy = instantiate(this.module, this.data, this.memory);
+    } catch {
+      // The old instance stays; its next failure will try again.
+    }
+  }
+}
+
+function instantiate(module: WebAssembly.Module, data: JsonValue, memory: WebAssembly.MemoryDescriptor): LoadedPolicy {
+  const policy = loadPolicySync(module, { ...memory });
+  policy.setData((data ?? {}) as object);
+  return policy;
+}
+
+/** When masking itself fails, log only what cannot hold a secret. */
+export function maskFailed(input: PolicyInput): MaskedInput {
+  const r = input.request;
+  return {
+    input: {
+      version: input.version,
+      decision_id: input.decision_id,
+      integration: { name: input.integration.name, type: input.integration.type, surface: input.integration.surface },
+      request: { method: r.method, scheme: r.scheme, host: r.host, port: r.port, path: r.path },
+    },
+    erased: ['/input/request/headers', '/input/request/query', '/input/request/body', '/input/source'],
+  };
+}
+
+/** Stands in while no bundle is loaded: every evaluation fails, so every request is denied. */
+export class UnloadedEvaluator implements PolicyEvaluator {
+  readonly ready = false;
+  readonly revision = '';
+
+  constructor(private readonly why: string) {}
+
+  evaluate(): EvaluationResult {
+    return { ok: false, reason: `no policy loaded: ${this.why}`, evalNs: 0 };
+  }
+
+  mask(input: PolicyInput): MaskedInput {
+    return maskFailed(input);
+  }
+}

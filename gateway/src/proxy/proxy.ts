@@ -1,0 +1,128 @@
+/**
+ * Proxy stage: forward an allowed request with http-proxy-3 over keep-alive agents, TLS
+ * verification on, to the URL the policy judged (never the caller's raw URL), streaming the
+ * response back without buffering. Upstream failures become 502/504 through the error catalogue.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import { createProxyServer } from 'http-proxy-3';
+import type { ProxyConfig } from '../config/types';
+import { upstreamErrorCode } from '../errors';
+import type { ErrorCode } from '../errors';
+import { isHopByHop } from '../request/headers';
+import type { NormalizedUrl } from '../request/normalize';
+
+/** What happened upstream, filled in as the exchange goes. */
+export interface UpstreamOutcome {
+  status: number | null;
+  bytes: number;
+  startedAt: bigint;
+  endedAt: bigint | null;
+  error: string | null;
+}
+
+export interface ForwardRequest {
+  url: NormalizedUrl;
+  /** Final upstream headers, credential included. */
+  headers: Record<string, string | string[]>;
+  body: Buffer;
+  outcome: UpstreamOutcome;
+  /** Called when the upstream fails before a response started; the caller answers. */
+  onError(code: ErrorCode, message: string): void;
+}
+
+interface Exchange {
+  forward: ForwardRequest;
+  timer: NodeJS.Timeout | null;
+  timedOut: boolean;
+  proxyReq: http.ClientRequest | null;
+}
+
+const BODYLESS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS']);
+
+/** Forwards requests upstream; one per broker, sharing keep-alive agents. */
+export class Forwarder {
+  private readonly proxy = createProxyServer({});
+  private readonly httpAgent: http.Agent;
+  private readonly httpsAgent: https.Agent;
+  private readonly exchanges = new WeakMap<IncomingMessage, Exchange>();
+
+  constructor(
+    private readonly config: ProxyConfig,
+    ca?: string,
+  ) {
+    const agentOptions = { keepAlive: true, maxSockets: config.maxSockets, timeout: config.idleTimeoutMs };
+    this.httpAgent = new http.Agent(agentOptions);
+    this.httpsAgent = new https.Agent({ ...agentOptions, ...(ca ? { ca } : {}) });
+    this.proxy.on('proxyReq', (proxyReq, req) => {
+      const ex = this.exchanges.get(req);
+      if (!ex) return;
+      ex.proxyReq = proxyReq;
+      if (ex.timedOut) proxyReq.destroy();
+    });
+    this.proxy.on('proxyRes', (proxyRes, req) => {
+      const ex = this.exchanges.get(req);
+      if (!ex) return;
+      if (ex.timer) clearTimeout(ex.timer);
+      ex.timer = null;
+      const { outcome } = ex.forward;
+      outcome.status = proxyRes.statusCode ?? null;
+      for (const name of Object.keys(proxyRes.headers)) if (isHopByHop(name)) delete proxyRes.headers[name];
+      proxyRes.on('data', (chunk: Buffer) => {
+        outcome.bytes += chunk.length;
+      });
+      proxyRes.on('end', () => {
+        outcome.endedAt = process.hrtime.bigint();
+      });
+      proxyRes.setTimeout?.(this.config.idleTimeoutMs, () => proxyRes.destroy(new Error('upstream idle timeout')));
+    });
+  }
+
+  /** Forward `req` (its body already read) to `forward.url`, answering on `res`. */
+  forward(req: IncomingMessage, res: ServerResponse, forward: ForwardRequest): void {
+    const ex: Exchange = { forward, timer: null, timedOut: false, proxyReq: null };
+    this.exchanges.set(req, ex);
+    const { url, body } = forward;
+    const headers = { ...forward.headers };
+    if (body.length > 0 || !BODYLESS.has(req.method ?? 'GET')) headers['content-length'] = String(body.length);
+    req.headers = headers;
+    ex.timer = setTimeout(() => {
+      ex.timedOut = true;
+      ex.proxyReq?.destroy(Object.assign(new Error('upstream did not answer in time'), { code: 'UPSTREAM_TIMEOUT' }));
+    }, this.config.timeoutMs);
+    res.on('close', () => {
+      if (ex.timer) clearTimeout(ex.timer);
+    });
+    this.proxy.web(
+      req,
+      res,
+      {
+        target: url.href,
+        ignorePath: true,
+        changeOrigin: true,
+        secure: true,
+        xfwd: false,
+        agent: url.scheme === 'https' ? this.httpsAgent : this.httpAgent,
+        buffer: Readable.from(body.length > 0 ? [body] : []),
+      },
+      (err: Error) => {
+        if (ex.timer) clearTimeout(ex.timer);
+        const e = err as NodeJS.ErrnoException;
+        const code = ex.timedOut ? upstreamErrorCode({ ...e, code: 'UPSTREAM_TIMEOUT' }) : upstreamErrorCode(e);
+        forward.outcome.error = ex.timedOut ? 'timeout' : (e.code ?? e.message);
+        forward.outcome.endedAt = process.hrtime.bigint();
+        if (res.headersSent) res.destroy();
+        else forward.onError(code, e.message);
+      },
+    );
+  }
+
+  /** Close idle upstream sockets. */
+  close(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+    this.proxy.close();
+  }
+}

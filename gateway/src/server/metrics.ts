@@ -1,0 +1,43 @@
+/** Decision counters for the admin `/metrics` endpoint, in Prometheus text format. */
+import type { DecisionRecord } from '../audit/decision-log';
+
+export class Metrics {
+  private readonly decisions = new Map<string, number>();
+  private evalNsTotal = 0;
+  private evaluations = 0;
+
+  /** Count one answered request. */
+  observe(record: DecisionRecord): void {
+    const r = record.result as { allow?: unknown; code?: unknown } | null;
+    const allowed = r !== null && r.allow === true;
+    const code = allowed ? 'ALLOWED' : typeof r?.code === 'string' ? r.code : 'POLICY_DENIED';
+    const key = `${allowed ? 'allow' : 'deny'}|${code}`;
+    this.decisions.set(key, (this.decisions.get(key) ?? 0) + 1);
+    const evalNs = record.metrics.timer_eval_ns ?? 0;
+    if (evalNs > 0) {
+      this.evalNsTotal += evalNs;
+      this.evaluations += 1;
+    }
+  }
+
+  /** Prometheus exposition text. */
+  text(): string {
+    const lines = [
+      '# HELP rego_broker_decisions_total Requests answered on /proxy, by result and code.',
+      '# TYPE rego_broker_decisions_total counter',
+    ];
+    for (const [key, n] of this.decisions) {
+      const [result, code] = key.split('|');
+      lines.push(`rego_broker_decisions_total{result="${result}",code="${code}"} ${n}`);
+    }
+    lines.push(
+      '# HELP rego_broker_policy_eval_seconds_sum Time spent in policy evaluation.',
+      '# TYPE rego_broker_policy_eval_seconds_sum counter',
+      `rego_broker_policy_eval_seconds_sum ${this.evalNsTotal / 1e9}`,
+      '# HELP rego_broker_policy_evaluations_total Policy evaluations.',
+      '# TYPE rego_broker_policy_evaluations_total counter',
+      `rego_broker_policy_evaluations_total ${this.evaluations}`,
+    );
+    return `${lines.join('\n')}\n`;
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * The one place that knows the OpenTelemetry SDK: NodeSDK with the HTTP instrumentation only
+ * (SERVER spans for incoming, CLIENT spans for proxied requests), and the configured exporter.
+ * The rest of the gateway uses `@opentelemetry/api` alone. Telemetry failures go to the log
+ * through `diag` and are swallowed: they never change a decision.
+ */
+import { diag, DiagLogLevel } from '@opentelemetry/api';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import type { Instrumentation } from '@opentelemetry/instrumentation';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { TelemetryConfig } from '../config/types';
+import type { Logger } from './logger';
+
+export interface Telemetry {
+  /** The instrumentations in use (module loaders that bypass Node's `require` must apply them). */
+  readonly instrumentations: readonly Instrumentation[];
+  /** Flush and stop; never throws. */
+  shutdown(): Promise<void>;
+}
+
+export interface TelemetryOptions {
+  config: TelemetryConfig;
+  logger: Logger;
+  /** Replaces the configured exporter (tests pass an in-memory one). */
+  spanProcessors?: SpanProcessor[];
+  /** Paths whose incoming requests get no span (admin probes). */
+  ignorePaths?: readonly string[];
+}
+
+const NOOP: Telemetry = { instrumentations: [], shutdown: () => Promise.resolve() };
+
+function processors(config: TelemetryConfig): SpanProcessor[] {
+  switch (config.traces.exporter) {
+    case 'otlp':
+      return [new BatchSpanProcessor(new OTLPTraceExporter(config.traces.endpoint ? { url: config.traces.endpoint } : {}))];
+    case 'console':
+      return [new SimpleSpanProcessor(new ConsoleSpanExporter())];
+    case 'none':
+      return [];
+  }
+}
+
+/** Start tracing; with exporter `none` (and no injected processors) nothing is started at all. */
+export function startTelemetry(options: TelemetryOptions): Telemetry {
+  const spanProcessors = options.spanProcessors ?? processors(options.config);
+  if (spanProcessors.length === 0) return NOOP;
+  const { logger } = options;
+  diag.setLogger(
+    {
+      error: (msg: string) => logger.warn({ telemetry: true }, msg),
+      warn: (msg: string) => logger.warn({ telemetry: true }, msg),
+      info: () => undefined,
+      debug: () => undefined,
+      verbose: () => undefined,
+    },
+    { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
+  );
+  const ignore = new Set(options.ignorePaths ?? []);
+  const instrumentations = [
+    new HttpInstrumentation({
+      ignoreIncomingRequestHook: (req) => ignore.has((req.url ?? '').split('?', 1)[0] ?? ''),
+    }),
+  ];
+  const sdk = new NodeSDK({ serviceName: options.config.serviceName, spanProcessors, instrumentations });
+  try {
+    sdk.start();
+  } catch (err) {
+    logger.warn({ err: (err as Error).message }, 'telemetry could not start; continuing without traces');
+    return NOOP;
+  }
+  return {
+    instrumentations,
+    shutdown: async () => {
+      try {
+        await sdk.shutdown();
+      } catch (err) {
+        logger.warn({ err: (err as Error).message }, 'telemetry shutdown failed');
+      }
+    },
+  };
+}
