@@ -265,7 +265,7 @@ function parsePeers(v: unknown): PeerConfig[] {
 
 function parseTunnel(raw: RawConfig['tunnel'], warnings: string[]): TunnelConfig {
   const peers = parsePeers(raw.peers);
-  const keyRef = secretRef(raw as unknown as Record<string, unknown>, 'privateKey', 'tunnel', warnings);
+  const keyRef = secretRef(raw, 'privateKey', 'tunnel', warnings);
   let localAddress = raw.localAddress;
   if (raw.deploymentId !== null) {
     let derived: string;

@@ -44,7 +44,7 @@ export function checkDecision(resultSet: unknown): DecisionCheck {
     decision: {
       allow: raw.allow,
       rule: typeof rule === 'string' ? rule : null,
-      reasons: reasons as string[],
+      reasons: reasons,
       status: typeof status === 'number' ? status : null,
     },
     raw: raw as JsonValue,

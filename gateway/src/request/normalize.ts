@@ -138,11 +138,12 @@ function percentDecode(raw: string, plusIsSpace: boolean): Result<string> {
 }
 
 /** True for C0 controls, DEL and C1 controls (Unicode general category Cc). */
+function isControl(code: number): boolean {
+  return code < 0x20 || (code >= 0x7f && code <= 0x9f);
+}
+
 function hasControl(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) return true;
-  }
+  for (let i = 0; i < text.length; i++) if (isControl(text.charCodeAt(i))) return true;
   return false;
 }
 
@@ -156,6 +157,9 @@ const ESCAPE = /%[0-9A-Fa-f]{2}/;
  */
 function traversalIn(segment: string): string | null {
   if (segment.includes('\\')) return 'backslash in path';
+  if (!segment.includes('/') && !segment.includes(';')) {
+    return segment === '.' || segment === '..' ? 'dot segment in path' : null;
+  }
   const pieces = segment.split('/');
   for (const piece of pieces) {
     const name = piece.split(';', 1)[0] ?? '';
@@ -168,17 +172,23 @@ function traversalIn(segment: string): string | null {
 }
 
 function checkSegment(segment: string): string | null {
-  if (hasControl(segment)) return 'control character in path';
+  let nonAscii = false;
+  for (let i = 0; i < segment.length; i++) {
+    const code = segment.charCodeAt(i);
+    if (isControl(code)) return 'control character in path';
+    if (code > 127) nonAscii = true;
+  }
   const direct = traversalIn(segment);
   if (direct !== null) return direct;
   // Fullwidth `．` `／` `＼` become `.` `/` `\` under NFKC (UAX #15), which some servers apply.
-  const folded = segment.normalize('NFKC');
-  if (folded !== segment) {
-    const viaFolding = traversalIn(folded);
+  // NFKC leaves ASCII unchanged, so only segments with other characters need folding.
+  if (nonAscii) {
+    const folded = segment.normalize('NFKC');
+    const viaFolding = folded === segment ? null : traversalIn(folded);
     if (viaFolding !== null) return `${viaFolding} after Unicode compatibility folding`;
   }
   // A second decode by a careless upstream would turn `%252e%252e` into `..`.
-  if (ESCAPE.test(segment)) return 'double percent-encoding in path';
+  if (segment.includes('%') && ESCAPE.test(segment)) return 'double percent-encoding in path';
   return null;
 }
 
@@ -212,6 +222,7 @@ function parsePath(raw: string): Result<ParsedPath> {
  * later WHATWG parse of the forwarded URL (whose special-query set escapes `'`) changes nothing.
  */
 function encodeQueryComponent(text: string): string {
+  if (/^[A-Za-z0-9._~-]*$/.test(text)) return text;
   return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 

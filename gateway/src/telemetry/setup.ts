@@ -7,7 +7,7 @@
 import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import type { Instrumentation } from '@opentelemetry/instrumentation';
+import type { InstrumentationBase } from '@opentelemetry/instrumentation';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -16,7 +16,7 @@ import type { Logger } from './logger';
 
 export interface Telemetry {
   /** The instrumentations in use (module loaders that bypass Node's `require` must apply them). */
-  readonly instrumentations: readonly Instrumentation[];
+  readonly instrumentations: readonly InstrumentationBase[];
   /** Flush and stop; never throws. */
   shutdown(): Promise<void>;
 }

@@ -3,7 +3,7 @@
  * types ship only with the DOM library, which this project does not load.
  */
 declare namespace WebAssembly {
-  // eslint-disable-next-line @typescript-eslint/no-extraneous-class
+   
   class Module {}
   interface MemoryDescriptor {
     initial: number;

@@ -2,6 +2,7 @@
  * The policy-gated request path end to end: real broker on port 0, fake upstream, the shipped
  * bundle, in-memory span exporter and decision log.
  */
+import { SpanKind } from '@opentelemetry/api';
 import type { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { Telemetry } from '../../src/telemetry/setup';
 import { startTestTelemetry } from '../helpers/telemetry';
@@ -66,12 +67,12 @@ describe('allowed request', () => {
       'broker.integration.name': 'ghe',
       'broker.integration.type': 'github',
     });
-    const server = spans.find((s) => s.kind === 1 && s.attributes['broker.decision.id'] === id);
+    const server = spans.find((s) => s.kind === SpanKind.SERVER && s.attributes['broker.decision.id'] === id);
     expect(server).toBeDefined();
     expect(record!.trace_id).toBe(server!.spanContext().traceId);
     expect(record!.span_id).toBe(server!.spanContext().spanId);
     expect(evalSpan!.spanContext().traceId).toBe(server!.spanContext().traceId);
-    expect(spans.some((s) => s.kind === 2)).toBe(true);
+    expect(spans.some((s) => s.kind === SpanKind.CLIENT)).toBe(true);
   });
 });
 
