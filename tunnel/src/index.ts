@@ -17,6 +17,7 @@ export type { TunnelLogger } from './logger';
 export { tunnelMetrics } from './metrics';
 export { preflight } from './preflight';
 export type { PreflightProbes, PreflightResult } from './preflight';
+export { withSecretFile } from './secret-file';
 export { readStatus, hasFreshHandshake, SESSION_LIFETIME_MS } from './status';
 export type { TunnelStatus, PeerStatus } from './status';
 export { createSystemProbes, UAPI_DIR } from './system-probes';

@@ -1,11 +1,12 @@
 /**
  * Why this exists: `wg` is the only interface to a WireGuard device, and its input and output
- * carry the private key. This module builds `wg setconf` input (handed over on stdin, never on
- * argv) and parses `wg show <iface> dump`, dropping the private and preshared keys as it reads.
+ * carry the private key. This module builds `wg setconf` input (handed over in a private file,
+ * never on argv) and parses `wg show <iface> dump`, dropping the private and preshared keys as it reads.
  */
 import type { PeerConfig } from '../../gateway/src/config/types';
 import type { CommandRunner } from './exec';
 import { runChecked } from './exec';
+import { withSecretFile } from './secret-file';
 
 /** The interface line of `wg show <iface> dump`, without its private key. */
 export interface InterfaceDump {
@@ -124,9 +125,9 @@ export function parseDump(text: string): WgDump {
   return { interface: iface, peers };
 }
 
-/** Apply a full configuration with `wg setconf <iface> /dev/stdin`; the text goes on stdin. */
+/** Apply a full configuration with `wg setconf <iface> <file>`, the file private and short-lived. */
 export async function wgSetconf(runner: CommandRunner, wg: string, iface: string, conf: string, privateKey: string): Promise<void> {
-  await runChecked(runner, wg, ['setconf', iface, '/dev/stdin'], { stdin: conf, redact: [privateKey] });
+  await withSecretFile(conf, (file) => runChecked(runner, wg, ['setconf', iface, file], { redact: [privateKey] }));
 }
 
 /** Read and parse `wg show <iface> dump`. */
