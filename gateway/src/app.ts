@@ -17,7 +17,7 @@ import { credentialsFor } from './proxy/credentials';
 import { Forwarder } from './proxy/proxy';
 import { compileSurfaces } from './request/resolve';
 import { adminHandler } from './server/admin';
-import { brokerHandler } from './server/broker';
+import { brokerClientErrorHandler, brokerHandler } from './server/broker';
 import { Metrics } from './server/metrics';
 import type { Logger } from './telemetry/logger';
 import { TRACER_NAME } from './telemetry/semconv';
@@ -84,7 +84,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   const ca = config.proxy.caFile ? readFileSync(config.proxy.caFile, 'utf8') : undefined;
   const forwarder = new Forwarder(config.proxy, ca);
   const metrics = new Metrics();
-  const handler = brokerHandler({
+  const handlerOptions = {
     policy: config.policy,
     integrations: config.integrations,
     surfaces: compileSurfaces(config.integrations),
@@ -95,8 +95,9 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     metrics,
     tracer: trace.getTracer(TRACER_NAME, VERSION),
     labels: { app: 'rego-broker', id: randomUUID(), version: VERSION },
-  });
-  const server = http.createServer({ requestTimeout: config.proxy.timeoutMs + config.proxy.idleTimeoutMs }, handler);
+  };
+  const server = http.createServer({ requestTimeout: config.proxy.timeoutMs + config.proxy.idleTimeoutMs }, brokerHandler(handlerOptions));
+  server.on('clientError', brokerClientErrorHandler(handlerOptions));
   const tunnel = options.tunnel ?? null;
   const admin = http.createServer(
     adminHandler({

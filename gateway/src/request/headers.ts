@@ -13,7 +13,24 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te'
 const CREDENTIALS = new Set(['authorization', 'proxy-authorization', 'cookie']);
 
 /** Headers the broker sets itself, or that would let a caller speak for the broker. */
-const BROKER_OWNED = new Set(['host', 'content-length', 'expect', 'forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'x-real-ip']);
+const BROKER_OWNED = new Set([
+  'host',
+  'content-length',
+  'expect',
+  'forwarded',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'x-forwarded-port',
+  'x-forwarded-prefix',
+  'x-real-ip',
+  // Some servers and frameworks take the request path from these, behind the policy's back.
+  'x-original-url',
+  'x-rewrite-url',
+  'x-http-method-override',
+  'x-http-method',
+  'x-method-override',
+]);
 
 function dropped(name: string, listedInConnection: ReadonlySet<string>, auth: AuthConfig): boolean {
   return (

@@ -6,11 +6,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Span, Tracer } from '@opentelemetry/api';
 import type { DecisionLog } from '../audit/decision-log';
 import { buildRecord } from '../audit/record';
-import { ErrorCode } from '../errors';
+import { ErrorCode, errorBody } from '../errors';
 import type { IntegrationConfig, PolicyConfig } from '../config/types';
 import { judge } from '../policy/judge';
 import type { GateContext, Judgement } from '../policy/judge';
@@ -143,6 +144,45 @@ export function brokerHandler(options: BrokerHandlerOptions): (req: IncomingMess
       },
       (err: Error) => fail(ErrorCode.INPUT_INVALID, `the request body could not be read: ${err.message}`),
     );
+  };
+}
+
+/**
+ * Requests Node's HTTP parser refuses (raw control bytes, spaces or non-ASCII in the target,
+ * bad headers) never reach the handler; they still get the JSON 400, a decision id and a
+ * decision record.
+ */
+export function brokerClientErrorHandler(options: BrokerHandlerOptions): (err: NodeJS.ErrnoException, socket: Duplex) => void {
+  return (err, socket) => {
+    if (!socket.writable || err.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    const decisionId = randomUUID();
+    const reason = `malformed HTTP request (${err.code ?? 'parse error'})`;
+    const payload = JSON.stringify(errorBody(ErrorCode.INPUT_INVALID, decisionId, [reason]));
+    socket.end(
+      `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(payload)}\r\n` +
+        `${DECISION_HEADER}: ${decisionId}\r\nconnection: close\r\n\r\n${payload}`,
+    );
+    const record = buildRecord({
+      decisionId,
+      judgement: null,
+      preCode: ErrorCode.INPUT_INVALID,
+      preReason: reason,
+      method: '',
+      target: '',
+      status: 400,
+      outcome: null,
+      evaluator: options.evaluator(),
+      spanContext: undefined,
+      startedAt: process.hrtime.bigint(),
+      labels: options.labels,
+      dryRun: options.policy.dryRun,
+      aborted: false,
+    });
+    options.decisionLog.write(record);
+    options.metrics.observe(record);
   };
 }
 

@@ -4,7 +4,10 @@
  * The rest of the gateway uses `@opentelemetry/api` alone. Telemetry failures go to the log
  * through `diag` and are swallowed: they never change a decision.
  */
+import { IncomingMessage } from 'node:http';
+import type { ClientRequest } from 'node:http';
 import { diag, DiagLogLevel } from '@opentelemetry/api';
+import type { Span } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import type { InstrumentationBase } from '@opentelemetry/instrumentation';
@@ -28,6 +31,24 @@ export interface TelemetryOptions {
   spanProcessors?: SpanProcessor[];
   /** Paths whose incoming requests get no span (admin probes). */
   ignorePaths?: readonly string[];
+}
+
+const REDACTED = 'REDACTED';
+
+/**
+ * Why this exists: query strings carry tokens (`access_token`, `private_token`, signed URLs),
+ * and a list of parameter names to redact always misses one. Spans keep the path and lose the
+ * whole query; the decision log keeps the query, masked by the policy.
+ */
+export function redactQuery(span: Span, request: ClientRequest | IncomingMessage): void {
+  if (request instanceof IncomingMessage) {
+    if ((request.url ?? '').includes('?')) span.setAttribute('url.query', REDACTED);
+    return;
+  }
+  const q = request.path.indexOf('?');
+  if (q < 0) return;
+  const host = request.getHeader('host');
+  span.setAttribute('url.full', `${request.protocol}//${typeof host === 'string' ? host : request.host}${request.path.slice(0, q)}?${REDACTED}`);
 }
 
 const NOOP: Telemetry = { instrumentations: [], shutdown: () => Promise.resolve() };
@@ -62,6 +83,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   const instrumentations = [
     new HttpInstrumentation({
       ignoreIncomingRequestHook: (req) => ignore.has((req.url ?? '').split('?', 1)[0] ?? ''),
+      requestHook: redactQuery,
     }),
   ];
   const sdk = new NodeSDK({ serviceName: options.config.serviceName, spanProcessors, instrumentations });
