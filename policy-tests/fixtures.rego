@@ -4,7 +4,8 @@ package fixtures
 
 # request(c): an input document for case c. Fields of c (all optional except segments):
 #   surface (default "api"), method (default "GET"), segments, query, headers, body,
-#   body_truncated, code (allow_code_access, default false), type (default "github").
+#   body_truncated, code (allow_code_access, default false), type (default "github"),
+#   flags (more integration flags, e.g. {"allow_writes": true}; merged over code).
 request(c) := {
 	"version": "rego-broker/v1",
 	"direction": "inbound",
@@ -14,7 +15,7 @@ request(c) := {
 		"type": object.get(c, "type", "github"),
 		"surface": object.get(c, "surface", "api"),
 		"base_url": "https://ghe.example.com/api/v3",
-		"flags": {"allow_code_access": object.get(c, "code", false)},
+		"flags": object.union({"allow_code_access": object.get(c, "code", false)}, object.get(c, "flags", {})),
 	},
 	"request": {
 		"method": object.get(c, "method", "GET"),

@@ -1,19 +1,29 @@
 # Rules for GitHub and GitHub Enterprise Server (integration type "github").
 #
-# A rule is an entry of `rules` (always on) or `code_rules` (only with the integration flag
-# allow_code_access=true), named by its id and preceded by a comment saying why it exists.
-# Paths are matched on decoded segments below the surface's base URL, exactly.
+# A rule is an entry of one tier, named by its id and preceded by a comment saying why it
+# exists. Paths are matched on decoded segments below the surface's base URL, exactly.
 #
-# Without code access a scanner may read repository metadata and dependency manifests and
-# lock files, and write plain issue and pull request comments. With code access it may also
-# read any file, the git object database, diffs and archives, and clone. Pushing
-# (git-receive-pack) is never allowed. GraphQL is denied until query-shape rules exist.
+#   rules          always on: metadata, dependency manifests and lock files, issue and pull
+#                  request comments, commit statuses, GraphQL reads of metadata, addComment
+#   code_rules     allow_code_access: any file, the git object database, diffs, archives
+#   clone_rules    allow_git_clone or allow_code_access: git clone (git-upload-pack only)
+#   write_rules    allow_writes: the fix pull request flow (branch, manifest file, pull request)
+#   webhook_rules  allow_webhooks: repository and organization hooks whose callback URL is in
+#                  allowed_webhook_urls
+#
+# Never allowed, by any tier: pushing (git-receive-pack), secrets (actions, dependabot,
+# codespaces), deploy keys, collaborators and other administration endpoints, and GraphQL
+# documents other than the shapes below.
 #
 # GitHub REST API reference: https://docs.github.com/en/rest
+# GitHub GraphQL API reference: https://docs.github.com/en/graphql
 package integrations.github
 
 import data.lib.body
 import data.lib.files
+import data.lib.flags
+import data.lib.git
+import data.lib.graphql
 import data.lib.http
 import data.lib.match
 
@@ -24,20 +34,68 @@ import data.lib.match
 allowed_by contains id if some id in rules
 
 allowed_by contains id if {
-	code_access
+	flags.code_access
 	some id in code_rules
 }
 
-# Name the code rules that would have allowed the request, so a denied scanner (or the
-# customer reading the log) sees that the missing piece is the allow_code_access flag.
+allowed_by contains id if {
+	flags.clone
+	some id in clone_rules
+}
+
+allowed_by contains id if {
+	flags.writes
+	some id in write_rules
+}
+
+allowed_by contains id if {
+	flags.webhooks
+	some id in webhook_rules
+}
+
+# Name the rules of a flagged tier that would have allowed the request, so a denied scanner
+# (or the customer reading the log) sees which flag is missing.
 hints contains msg if {
-	not code_access
+	not flags.code_access
 	some id in code_rules
 	msg := concat("", ["rule ", id, " would allow this request with allow_code_access=true"])
 }
 
-hints contains "GraphQL requests are denied: no query-shape rules for the graphql surface exist yet" if {
-	input.integration.surface == "graphql"
+hints contains msg if {
+	not flags.clone
+	some id in clone_rules
+	msg := concat("", ["rule ", id, " would allow this request with allow_git_clone=true or allow_code_access=true"])
+}
+
+hints contains msg if {
+	not flags.writes
+	some id in write_rules
+	msg := concat("", ["rule ", id, " would allow this request with allow_writes=true"])
+}
+
+hints contains msg if {
+	not flags.webhooks
+	some id in webhook_rules
+	msg := concat("", ["rule ", id, " would allow this request with allow_webhooks=true"])
+}
+
+hints contains graphql.reason(input.request.body) if {
+	graphql_post
+	not gql
+}
+
+hints contains "a GraphQL query may only select the root fields viewer, rateLimit, repository, organization and user" if {
+	gql.operation == "query"
+	count(gql.root_fields - graphql_read_roots) > 0
+}
+
+hints contains "a GraphQL mutation must be addComment(input: $variable) with variables {subjectId, body[, clientMutationId]}" if {
+	gql.operation == "mutation"
+}
+
+hints contains "the GraphQL document selects file contents (object, text, file, entries, Blob, Tree, TreeEntry, blame); that needs allow_code_access=true" if {
+	count(gql.names & graphql_code_names) > 0
+	not flags.code_access
 }
 
 hints contains "a comment request body must be a JSON object whose only field is \"body\", a string" if {
@@ -45,25 +103,25 @@ hints contains "a comment request body must be a JSON object whose only field is
 	not body.only_string_field(input.request.body, "body")
 }
 
-hints contains "pushing (git-receive-pack) is never allowed through the broker" if push
-
-push if {
+hints contains "pushing (git-receive-pack) is never allowed through the broker" if {
 	input.integration.surface == "git"
-	"git-receive-pack" in segments
+	git.push(input.request)
 }
-
-push if {
-	input.integration.surface == "git"
-	"git-receive-pack" in input.request.query.service
-}
-
-code_access if input.integration.flags.allow_code_access == true
 
 segments := input.request.segments
+
+request_body := input.request.body
 
 api_get if {
 	input.integration.surface == "api"
 	input.request.method == "GET"
+}
+
+# api_send(method): a request with a complete JSON body on the api surface.
+api_send(method) if {
+	input.integration.surface == "api"
+	input.request.method == method
+	http.complete_body(input.request)
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -189,7 +247,7 @@ rules contains "github.issues.comment.update" if {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Only with allow_code_access=true: source code, diffs, archives, clone.
+# Only with allow_code_access=true: source code, diffs, archives.
 # ---------------------------------------------------------------------------------------------
 
 # github.code.contents: any file or directory listing through the contents API.
@@ -252,24 +310,24 @@ code_rules contains "github.code.raw" if {
 	match.path_below(segments, [":owner", ":repo", ":ref"])
 }
 
-# github.code.clone_refs: first step of a clone (smart HTTP ref advertisement), only for the
-# fetch service: /:owner/:repo.git/info/refs?service=git-upload-pack.
-# https://git-scm.com/docs/http-protocol
-code_rules contains "github.code.clone_refs" if {
+# ---------------------------------------------------------------------------------------------
+# With allow_git_clone=true or allow_code_access=true: clone.
+# ---------------------------------------------------------------------------------------------
+
+# github.clone.refs: first step of a clone (smart HTTP ref advertisement), only for the fetch
+# service: /:owner/:repo.git/info/refs?service=git-upload-pack.
+clone_rules contains "github.clone.refs" if {
 	input.integration.surface == "git"
-	input.request.method == "GET"
-	match.path(segments, [":owner", ":repo", "info", "refs"])
-	git_repository(segments[1])
-	http.query_is(input.request, "service", ["git-upload-pack"])
+	git.refs(input.request, [":owner", ":repo"])
+	git.repository_name(segments[1])
 }
 
-# github.code.clone_pack: second step of a clone, fetching the pack: POST
+# github.clone.pack: second step of a clone, fetching the pack: POST
 # /:owner/:repo.git/git-upload-pack. The push endpoint, git-receive-pack, has no rule.
-code_rules contains "github.code.clone_pack" if {
+clone_rules contains "github.clone.pack" if {
 	input.integration.surface == "git"
-	input.request.method == "POST"
-	match.path(segments, [":owner", ":repo", "git-upload-pack"])
-	git_repository(segments[1])
+	git.upload_pack(input.request, [":owner", ":repo"])
+	git.repository_name(segments[1])
 }
 
 comment_endpoint if {
@@ -282,8 +340,223 @@ comment_endpoint if {
 	match.path(segments, ["repos", ":owner", ":repo", "issues", "comments", ":comment_id"])
 }
 
-# git_repository(name): a repository segment of a clone URL, "<name>.git".
-git_repository(name) if {
-	endswith(name, ".git")
-	count(name) > count(".git")
+# ---------------------------------------------------------------------------------------------
+# Always on: commit statuses and pull request review comments.
+# ---------------------------------------------------------------------------------------------
+
+# github.statuses.create: report the scan result as a commit status (the check next to a pull
+# request). Only the fields GitHub documents: state (one of four), target_url, description,
+# context. https://docs.github.com/en/rest/commits/statuses#create-a-commit-status
+rules contains "github.statuses.create" if {
+	api_send("POST")
+	match.path(segments, ["repos", ":owner", ":repo", "statuses", ":sha"])
+	commit_sha(segments[4])
+	body.fields_within(request_body, {"state", "target_url", "description", "context"})
+	body.one_of(request_body, "state", {"error", "failure", "pending", "success"})
+	body.optional_strings(request_body, {"target_url", "description", "context"})
+}
+
+# github.statuses.list: the statuses of a commit, to update the scanner's own status.
+rules contains "github.statuses.list" if {
+	api_get
+	match.path(segments, ["repos", ":owner", ":repo", "commits", ":ref", "statuses"])
+}
+
+# github.pulls.comment.create: an inline review comment on a pull request line (where a
+# vulnerable dependency is declared). Only the documented fields, body required.
+# https://docs.github.com/en/rest/pulls/comments#create-a-review-comment-for-a-pull-request
+rules contains "github.pulls.comment.create" if {
+	api_send("POST")
+	match.path(segments, ["repos", ":owner", ":repo", "pulls", ":number", "comments"])
+	match.positive_integer(segments[4])
+	body.fields_within(request_body, review_comment_fields)
+	is_string(request_body.body)
+	body.optional_strings(request_body, {"commit_id", "path", "side", "start_side", "subject_type"})
+	body.optional_numbers(request_body, {"line", "start_line", "position", "in_reply_to"})
+}
+
+# github.pulls.comment.update: update such a review comment on a rescan. Only {"body"}.
+rules contains "github.pulls.comment.update" if {
+	api_send("PATCH")
+	match.path(segments, ["repos", ":owner", ":repo", "pulls", "comments", ":comment_id"])
+	match.positive_integer(segments[5])
+	body.only_string_field(request_body, "body")
+}
+
+review_comment_fields := {
+	"body", "commit_id", "path", "line", "side", "start_line", "start_side",
+	"subject_type", "in_reply_to", "position",
+}
+
+# commit_sha(s): a full commit id (SHA-1, or SHA-256 for repositories that use it).
+commit_sha(s) if regex.match(`^[0-9a-f]{40}(?:[0-9a-f]{24})?$`, s)
+
+# ---------------------------------------------------------------------------------------------
+# GraphQL (surface graphql): only the query shapes named here. See lib/graphql.rego.
+# ---------------------------------------------------------------------------------------------
+
+graphql_post if {
+	input.integration.surface == "graphql"
+	input.request.method == "POST"
+	count(segments) == 0
+}
+
+# The scanned document, once per request; undefined when the scanner refuses it.
+gql := graphql.document(request_body) if {
+	graphql_post
+	http.complete_body(input.request)
+}
+
+# Root fields a metadata query may start from.
+graphql_read_roots := {"viewer", "rateLimit", "repository", "organization", "user"}
+
+# Names that reach file contents: Repository.object and Commit.file (git objects by path),
+# Blob.text, Tree.entries, blame, and the type conditions that select blobs and trees.
+graphql_code_names := {"object", "text", "file", "entries", "Blob", "Tree", "TreeEntry", "blame"}
+
+# github.graphql.read: one query over repository, organization and user metadata (names,
+# branches, pull requests, dependency graph manifests), without file contents.
+rules contains "github.graphql.read" if {
+	gql.operation == "query"
+	count(gql.root_fields - graphql_read_roots) == 0
+	count(gql.names & graphql_code_names) == 0
+}
+
+# github.code.graphql_read: the same queries including file contents (object, Blob.text, ...).
+code_rules contains "github.code.graphql_read" if {
+	gql.operation == "query"
+	count(gql.root_fields - graphql_read_roots) == 0
+}
+
+# github.graphql.add_comment: the GraphQL form of a plain comment on an issue or pull request,
+# the only mutation allowed: addComment(input: $var) with the variable {subjectId, body[,
+# clientMutationId]} and a result selection that reads no file contents.
+# https://docs.github.com/en/graphql/reference/mutations#addcomment
+rules contains "github.graphql.add_comment" if {
+	var := graphql.mutation_input(gql, "addComment")
+	comment := request_body.variables[var]
+	body.fields_within(comment, {"subjectId", "body", "clientMutationId"})
+	body.strings(comment, {"subjectId", "body"})
+	body.optional_strings(comment, {"clientMutationId"})
+	count(gql.names & graphql_code_names) == 0
+}
+
+# ---------------------------------------------------------------------------------------------
+# Only with allow_writes=true: the fix pull request flow. A branch, manifest or lock file
+# changes on that branch, a pull request. Files other than dependency manifests (workflows
+# above all: .github/workflows runs with the repository's secrets) cannot be written.
+# ---------------------------------------------------------------------------------------------
+
+# github.writes.branch: create the fix branch, {"ref": "refs/heads/<name>", "sha": "<commit>"}.
+# Only branches: a tag or any other ref namespace is refused.
+# https://docs.github.com/en/rest/git/refs#create-a-reference
+write_rules contains "github.writes.branch" if {
+	api_send("POST")
+	match.path(segments, ["repos", ":owner", ":repo", "git", "refs"])
+	body.fields_within(request_body, {"ref", "sha"})
+	body.strings(request_body, {"ref", "sha"})
+	startswith(request_body.ref, "refs/heads/")
+	count(request_body.ref) > count("refs/heads/")
+	commit_sha(request_body.sha)
+}
+
+# github.writes.contents: create or update one manifest or lock file on a named branch (the
+# branch is required, so the default branch is never written implicitly).
+# https://docs.github.com/en/rest/repos/contents#create-or-update-file-contents
+write_rules contains "github.writes.contents" if {
+	api_send("PUT")
+	match.path_below(segments, ["repos", ":owner", ":repo", "contents"])
+	files.dependency_manifest(match.last(segments))
+	body.fields_within(request_body, {"message", "content", "sha", "branch", "committer", "author"})
+	body.strings(request_body, {"message", "content", "branch"})
+	body.optional_strings(request_body, {"sha"})
+	person(object.get(request_body, "committer", {}))
+	person(object.get(request_body, "author", {}))
+}
+
+# github.writes.pull: open the fix pull request from the fix branch.
+# https://docs.github.com/en/rest/pulls/pulls#create-a-pull-request
+write_rules contains "github.writes.pull" if {
+	api_send("POST")
+	match.path(segments, ["repos", ":owner", ":repo", "pulls"])
+	body.fields_within(request_body, {"title", "head", "base", "body", "draft", "maintainer_can_modify"})
+	body.strings(request_body, {"title", "head", "base"})
+	body.optional_strings(request_body, {"body"})
+}
+
+person(p) if {
+	body.fields_within(p, {"name", "email", "date"})
+	body.optional_strings(p, {"name", "email", "date"})
+}
+
+# ---------------------------------------------------------------------------------------------
+# Only with allow_webhooks=true: repository and organization webhooks, for push and pull
+# request events, pointing only at callback URLs listed in allowed_webhook_urls.
+# ---------------------------------------------------------------------------------------------
+
+# hooks_path(rest): /repos/:owner/:repo/hooks<rest> or /orgs/:org/hooks<rest>.
+hooks_path(rest) if {
+	segments[0] == "repos"
+	match.path(segments, array.concat(["repos", ":owner", ":repo", "hooks"], rest))
+}
+
+hooks_path(rest) if {
+	segments[0] == "orgs"
+	match.path(segments, array.concat(["orgs", ":org", "hooks"], rest))
+}
+
+# github.hooks.read: list the hooks, or read one, to find the scanner's own.
+webhook_rules contains "github.hooks.read" if {
+	api_get
+	hooks_path([])
+}
+
+webhook_rules contains "github.hooks.read" if {
+	api_get
+	hooks_path([":hook_id"])
+	match.positive_integer(match.last(segments))
+}
+
+# github.hooks.create: create a hook whose config.url is an allowed callback URL, verified over
+# TLS (insecure_ssl, when given, must be "0").
+# https://docs.github.com/en/rest/repos/webhooks#create-a-repository-webhook
+webhook_rules contains "github.hooks.create" if {
+	api_send("POST")
+	hooks_path([])
+	body.fields_within(request_body, {"name", "config", "events", "active"})
+	object.get(request_body, "name", "web") == "web"
+	hook_config(request_body.config)
+	hook_events(request_body)
+}
+
+# github.hooks.update: change such a hook; the new config must again name an allowed URL.
+webhook_rules contains "github.hooks.update" if {
+	api_send("PATCH")
+	hooks_path([":hook_id"])
+	match.positive_integer(match.last(segments))
+	body.fields_within(request_body, {"config", "events", "add_events", "remove_events", "active"})
+	hook_config(request_body.config)
+	hook_events(request_body)
+}
+
+# github.hooks.delete: remove a hook when the customer disconnects the scanner.
+webhook_rules contains "github.hooks.delete" if {
+	input.integration.surface == "api"
+	input.request.method == "DELETE"
+	hooks_path([":hook_id"])
+	match.positive_integer(match.last(segments))
+}
+
+hook_config(config) if {
+	body.fields_within(config, {"url", "content_type", "secret", "insecure_ssl"})
+	flags.webhook_url(config.url)
+	body.optional_strings(config, {"content_type", "secret"})
+	object.get(config, "insecure_ssl", "0") == "0"
+}
+
+hook_events(b) if {
+	every field in {"events", "add_events", "remove_events"} {
+		body.string_list(object.get(b, field, []))
+	}
+	is_boolean(object.get(b, "active", true))
 }

@@ -7,7 +7,7 @@ import data.fixtures
 
 allowed := fixtures.request({"segments": ["repos", "acme", "app"]})
 
-denied := fixtures.request({"segments": ["repos", "acme", "app", "hooks"]})
+denied := fixtures.request({"segments": ["repos", "acme", "app", "collaborators"]})
 
 test_allow_shape if {
 	got := data.broker.decision with input as allowed
@@ -20,7 +20,7 @@ test_deny_shape if {
 	got.allow == false
 	got.rule == "broker.deny.no_matching_rule"
 	got.status == 403
-	got.reasons == ["no rule of integration github allows GET /repos/acme/app/hooks on surface api"]
+	got.reasons == ["no rule of integration github allows GET /repos/acme/app/collaborators on surface api"]
 }
 
 test_wrong_version if {
@@ -56,10 +56,10 @@ test_outbound_direction if {
 }
 
 test_unknown_integration_type if {
-	got := data.broker.decision with input as fixtures.request({"type": "gitlab", "segments": ["projects"]})
+	got := data.broker.decision with input as fixtures.request({"type": "gerrit", "segments": ["projects"]})
 	got.allow == false
 	got.rule == "broker.deny.unknown_integration_type"
-	got.reasons == ["integration type gitlab has no policy package (data.integrations.<type>.allowed_by is not defined)"]
+	got.reasons == ["integration type gerrit has no policy package (data.integrations.<type>.allowed_by is not defined)"]
 }
 
 test_missing_integration_type if {

@@ -24,7 +24,8 @@ repo(rest) := array.concat(["repos", "acme", "app"], rest)
 
 cases := object.union_n([
 	metadata_cases, pull_cases, manifest_cases, raw_cases, comment_cases,
-	code_cases, git_cases, other_surface_cases,
+	code_cases, git_cases, other_surface_cases, status_cases, review_cases, graphql_cases,
+	write_cases, hook_cases,
 ])
 
 metadata_cases := {
@@ -56,7 +57,7 @@ metadata_cases := {
 	"tags extra segment": {"segments": repo(["tags", "v1"]), "rule": deny},
 	"languages": {"segments": repo(["languages"]), "rule": "github.repo.languages"},
 	"commit status": {"segments": repo(["commits", "main", "status"]), "rule": "github.repo.commit_status"},
-	"commit statuses list": {"segments": repo(["commits", "main", "statuses"]), "rule": deny},
+	"commit statuses list": {"segments": repo(["commits", "main", "statuses"]), "rule": "github.statuses.list"},
 	"commit status POST": {"method": "POST", "segments": repo(["statuses", "abc"]), "rule": deny},
 	"hooks": {"segments": repo(["hooks"]), "rule": deny},
 	"collaborators": {"segments": repo(["collaborators"]), "rule": deny},
@@ -178,7 +179,7 @@ comment_cases := {
 	},
 	"pull review comment": {
 		"method": "POST", "segments": repo(["pulls", "12", "comments"]),
-		"body": {"body": "x"}, "rule": deny,
+		"body": {"body": "x"}, "rule": "github.pulls.comment.create",
 	},
 	"issue create": {"method": "POST", "segments": repo(["issues"]), "body": {"body": "x"}, "rule": deny},
 	"comment update": {
@@ -247,7 +248,7 @@ git_cases := {
 	},
 	"clone refs with code": {
 		"surface": "git", "code": true, "segments": ["acme", "app.git", "info", "refs"],
-		"query": upload_pack, "rule": "github.code.clone_refs",
+		"query": upload_pack, "rule": "github.clone.refs",
 	},
 	"clone refs without .git": {
 		"surface": "git", "code": true, "segments": ["acme", "app", "info", "refs"],
@@ -284,7 +285,7 @@ git_cases := {
 	"upload-pack": {"surface": "git", "method": "POST", "segments": ["acme", "app.git", "git-upload-pack"], "rule": deny},
 	"upload-pack with code": {
 		"surface": "git", "code": true, "method": "POST",
-		"segments": ["acme", "app.git", "git-upload-pack"], "rule": "github.code.clone_pack",
+		"segments": ["acme", "app.git", "git-upload-pack"], "rule": "github.clone.pack",
 	},
 	"upload-pack GET": {
 		"surface": "git", "code": true,
@@ -301,14 +302,7 @@ git_cases := {
 	"web page on git surface": {"surface": "git", "code": true, "segments": ["acme", "app", "blob", "main", "a.go"], "rule": deny},
 }
 
-other_surface_cases := {
-	"graphql": {"surface": "graphql", "method": "POST", "segments": [], "body": {"query": "{ viewer { login } }"}, "rule": deny},
-	"graphql with code": {
-		"surface": "graphql", "method": "POST", "segments": [], "code": true,
-		"body": {"query": "{ viewer { login } }"}, "rule": deny,
-	},
-	"unknown surface": {"surface": "uploads", "segments": repo([]), "rule": deny},
-}
+other_surface_cases := {"unknown surface": {"surface": "uploads", "segments": repo([]), "rule": deny}}
 
 # The reasons say which flag is missing, by rule id.
 test_reason_names_code_rule if {
@@ -326,9 +320,9 @@ test_reason_diff_needs_code if {
 }
 
 test_reason_no_hint_with_code_on if {
-	c := {"segments": repo(["hooks"]), "code": true}
+	c := {"segments": repo(["collaborators"]), "code": true}
 	got := data.broker.decision with input as fixtures.request(c)
-	got.reasons == ["no rule of integration github allows GET /repos/acme/app/hooks on surface api"]
+	got.reasons == ["no rule of integration github allows GET /repos/acme/app/collaborators on surface api"]
 }
 
 test_reason_comment_shape if {
@@ -353,9 +347,39 @@ test_reason_receive_pack_in_query if {
 }
 
 test_reason_graphql if {
-	c := {"surface": "graphql", "method": "POST", "segments": []}
+	c := {"surface": "graphql", "method": "POST", "segments": [], "body": {"query": "query { a } query { b }"}}
 	got := data.broker.decision with input as fixtures.request(c)
-	"GraphQL requests are denied: no query-shape rules for the graphql surface exist yet" in got.reasons
+	"the GraphQL document must be exactly one operation with balanced braces, nested at most 12 deep" in got.reasons
+}
+
+test_reason_graphql_root if {
+	c := {"surface": "graphql", "method": "POST", "segments": [], "body": {"query": "{ node(id: 1) { id } }"}}
+	got := data.broker.decision with input as fixtures.request(c)
+	"a GraphQL query may only select the root fields viewer, rateLimit, repository, organization and user" in got.reasons
+}
+
+test_reason_graphql_code if {
+	c := {"surface": "graphql", "method": "POST", "segments": [], "body": {"query": blob_query}}
+	got := data.broker.decision with input as fixtures.request(c)
+	"rule github.code.graphql_read would allow this request with allow_code_access=true" in got.reasons
+}
+
+test_reason_graphql_mutation if {
+	c := {"surface": "graphql", "method": "POST", "segments": [], "body": {"query": "mutation { deleteRepository(input: $i) { clientMutationId } }"}}
+	got := data.broker.decision with input as fixtures.request(c)
+	"a GraphQL mutation must be addComment(input: $variable) with variables {subjectId, body[, clientMutationId]}" in got.reasons
+}
+
+test_reason_flag_hints if {
+	w := data.broker.decision with input as fixtures.request({"method": "POST", "segments": repo(["pulls"]), "body": pull})
+	"rule github.writes.pull would allow this request with allow_writes=true" in w.reasons
+	h := data.broker.decision with input as fixtures.request({"segments": repo(["hooks"])})
+	"rule github.hooks.read would allow this request with allow_webhooks=true" in h.reasons
+	g := data.broker.decision with input as fixtures.request({
+		"surface": "git", "segments": ["acme", "app.git", "git-upload-pack"],
+		"method": "POST",
+	})
+	"rule github.clone.pack would allow this request with allow_git_clone=true or allow_code_access=true" in g.reasons
 }
 
 # A request two rules allow names the first in sorted order and lists both.
@@ -374,4 +398,252 @@ test_flags_absent_means_no_code_access if {
 	i := json.remove(fixtures.request({"segments": manifest(["src", "main.go"])}), ["integration/flags"])
 	got := data.broker.decision with input as i
 	got.allow == false
+}
+
+sha := "0123456789abcdef0123456789abcdef01234567"
+
+status := {"state": "failure", "target_url": "https://scanner.example/r/1", "description": "2 issues", "context": "scanner"}
+
+status_cases := {
+	"status": {"method": "POST", "segments": repo(["statuses", sha]), "body": status, "rule": "github.statuses.create"},
+	"status state only": {"method": "POST", "segments": repo(["statuses", sha]), "body": {"state": "success"}, "rule": "github.statuses.create"},
+	"status unknown state": {"method": "POST", "segments": repo(["statuses", sha]), "body": {"state": "ok"}, "rule": deny},
+	"status without state": {"method": "POST", "segments": repo(["statuses", sha]), "body": {"context": "x"}, "rule": deny},
+	"status extra field": {
+		"method": "POST", "segments": repo(["statuses", sha]),
+		"body": object.union(status, {"avatar_url": "x"}), "rule": deny,
+	},
+	"status numeric description": {
+		"method": "POST", "segments": repo(["statuses", sha]),
+		"body": {"state": "success", "description": 1}, "rule": deny,
+	},
+	"status short sha": {"method": "POST", "segments": repo(["statuses", "main"]), "body": status, "rule": deny},
+	"status truncated": {"method": "POST", "segments": repo(["statuses", sha]), "body": status, "body_truncated": true, "rule": deny},
+	"status PUT": {"method": "PUT", "segments": repo(["statuses", sha]), "body": status, "rule": deny},
+	"statuses list": {"segments": repo(["commits", "main", "statuses"]), "rule": "github.statuses.list"},
+	"statuses list POST": {"method": "POST", "segments": repo(["commits", "main", "statuses"]), "body": status, "rule": deny},
+}
+
+review := {"body": "lodash 4.17.20 is vulnerable", "commit_id": sha, "path": "package.json", "line": 12, "side": "RIGHT"}
+
+review_cases := {
+	"review comment": {"method": "POST", "segments": repo(["pulls", "3", "comments"]), "body": review, "rule": "github.pulls.comment.create"},
+	"review comment body only": {"method": "POST", "segments": repo(["pulls", "3", "comments"]), "body": {"body": "x"}, "rule": "github.pulls.comment.create"},
+	"review comment without body": {
+		"method": "POST", "segments": repo(["pulls", "3", "comments"]),
+		"body": object.remove(review, {"body"}), "rule": deny,
+	},
+	"review comment extra field": {
+		"method": "POST", "segments": repo(["pulls", "3", "comments"]),
+		"body": object.union(review, {"state": "APPROVED"}), "rule": deny,
+	},
+	"review comment line as string": {
+		"method": "POST", "segments": repo(["pulls", "3", "comments"]),
+		"body": object.union(review, {"line": "12"}), "rule": deny,
+	},
+	"review comment path as number": {
+		"method": "POST", "segments": repo(["pulls", "3", "comments"]),
+		"body": object.union(review, {"path": 1}), "rule": deny,
+	},
+	"review comment not a number": {"method": "POST", "segments": repo(["pulls", "x", "comments"]), "body": review, "rule": deny},
+	"review approve": {"method": "POST", "segments": repo(["pulls", "3", "reviews"]), "body": {"event": "APPROVE"}, "rule": deny},
+	"review comment update": {
+		"method": "PATCH", "segments": repo(["pulls", "comments", "7"]),
+		"body": {"body": "x"}, "rule": "github.pulls.comment.update",
+	},
+	"review comment update extra": {
+		"method": "PATCH", "segments": repo(["pulls", "comments", "7"]),
+		"body": {"body": "x", "path": "a"}, "rule": deny,
+	},
+	"review comment update bad id": {
+		"method": "PATCH", "segments": repo(["pulls", "comments", "07"]),
+		"body": {"body": "x"}, "rule": deny,
+	},
+}
+
+gq(query) := gqb({"query": query})
+
+gqb(b) := {"surface": "graphql", "method": "POST", "segments": [], "body": b}
+
+gqv(query, variables) := gqb({"query": query, "variables": variables})
+
+blob_query := `query { repository(owner: "acme", name: "app") { object(expression: "HEAD:src/a.go") { ... on Blob { text } } } }`
+
+repo_query := `query Repo($owner: String!, $name: String!) {
+  repository(owner: $owner, name: $name) {
+    defaultBranchRef { name target { ... on Commit { oid } } }
+    dependencyGraphManifests(first: 10) { nodes { filename blobPath } }
+  }
+}`
+
+comment_mutation := "mutation Comment($input: AddCommentInput!) { addComment(input: $input) { clientMutationId } }"
+
+comment_input := {"input": {"subjectId": "PR_1", "body": "2 vulnerable dependencies"}}
+
+graphql_cases := {
+	"graphql viewer": object.union(gq("{ viewer { login } }"), {"rule": "github.graphql.read"}),
+	"graphql repository": object.union(gqv(repo_query, {"owner": "acme", "name": "app"}), {"rule": "github.graphql.read"}),
+	"graphql named operation": object.union(gqb({"query": "query Q { rateLimit { remaining } }", "operationName": "Q"}), {"rule": "github.graphql.read"}),
+	"graphql alias and comment": object.union(gq("# who\n{ me: viewer { login } org: organization(login: \"acme\") { name } }"), {"rule": "github.graphql.read"}),
+	"graphql wrong operationName": object.union(gqb({"query": "query Q { rateLimit { remaining } }", "operationName": "R"}), {"rule": deny}),
+	"graphql extra body field": object.union(gqb({"query": "{ viewer { login } }", "extensions": {}}), {"rule": deny}),
+	"graphql GET": object.union(gq("{ viewer { login } }"), {"method": "GET", "rule": deny}),
+	"graphql truncated": object.union(gq("{ viewer { login } }"), {"body_truncated": true, "rule": deny}),
+	"graphql on api surface": object.union(gq("{ viewer { login } }"), {"surface": "api", "rule": deny}),
+	"graphql with path": object.union(gq("{ viewer { login } }"), {"segments": ["x"], "rule": deny}),
+	"graphql node root": object.union(gq("{ node(id: \"X\") { id } }"), {"rule": deny}),
+	"graphql second root field": object.union(gq("{ viewer { login } enterprise(slug: \"x\") { id } }"), {"rule": deny}),
+	"graphql blob text": object.union(gq(blob_query), {"rule": deny}),
+	"graphql blob text with code": object.union(gq(blob_query), {"code": true, "rule": "github.code.graphql_read"}),
+	"graphql two operations": object.union(gq("query A { viewer { login } } query B { viewer { login } }"), {"rule": deny}),
+	"graphql second anonymous group": object.union(gq("{ viewer { login } } { viewer { login } }"), {"rule": deny}),
+	"graphql named fragment": object.union(gq("{ viewer { ...F } } fragment F on User { login }"), {"rule": deny}),
+	"graphql directive": object.union(gq("{ viewer @include(if: true) { login } }"), {"rule": deny}),
+	"graphql subscription": object.union(gq("subscription { viewer { login } }"), {"rule": deny}),
+	"graphql block string": object.union(gq("{ viewer(x: \"\"\"a\"\"\") { login } }"), {"rule": deny}),
+	"graphql brace in string": object.union(gq("{ viewer { login } } # }"), {"rule": "github.graphql.read"}),
+	"graphql unbalanced": object.union(gq("{ viewer { login }"), {"rule": deny}),
+	"graphql root fragment": object.union(gq("{ ... on Query { viewer { login } } }"), {"rule": deny}),
+	"graphql not a string": object.union(gqb({"query": 1}), {"rule": deny}),
+	"graphql add comment": object.union(gqv(comment_mutation, comment_input), {"rule": "github.graphql.add_comment"}),
+	"graphql add comment extra variable field": object.union(
+		gqv(comment_mutation, {"input": {"subjectId": "PR_1", "body": "x", "bodyHTML": "x"}}),
+		{"rule": deny},
+	),
+	"graphql add comment missing body": object.union(gqv(comment_mutation, {"input": {"subjectId": "PR_1"}}), {"rule": deny}),
+	"graphql add comment literal input": object.union(
+		gq("mutation { addComment(input: {subjectId: \"PR_1\", body: \"x\"}) { clientMutationId } }"),
+		{"rule": deny},
+	),
+	"graphql add comment and merge": object.union(
+		gqv("mutation($input: AddCommentInput!) { addComment(input: $input) { clientMutationId } mergePullRequest(input: $input) { clientMutationId } }", comment_input),
+		{"rule": deny},
+	),
+	"graphql add comment reading blobs": object.union(
+		gqv("mutation($input: AddCommentInput!) { addComment(input: $input) { subject { ... on Blob { text } } } }", comment_input),
+		{"rule": deny},
+	),
+	"graphql other mutation": object.union(gqv("mutation($input: X!) { createRef(input: $input) { clientMutationId } }", comment_input), {"rule": deny}),
+	"graphql mutation as query": object.union(gqv("query($input: X!) { addComment(input: $input) { clientMutationId } }", comment_input), {"rule": deny}),
+}
+
+writes := {"allow_writes": true}
+
+ref := {"ref": "refs/heads/fix/lodash", "sha": sha}
+
+contents := {"message": "Upgrade lodash", "content": "e30=", "branch": "fix/lodash", "sha": "abc"}
+
+pull := {"title": "Upgrade lodash", "head": "fix/lodash", "base": "main", "body": "Fixes 2 issues"}
+
+write_cases := {
+	"create ref": {"method": "POST", "segments": repo(["git", "refs"]), "body": ref, "flags": writes, "rule": "github.writes.branch"},
+	"create ref without writes": {"method": "POST", "segments": repo(["git", "refs"]), "body": ref, "rule": deny},
+	"create tag ref": {
+		"method": "POST", "segments": repo(["git", "refs"]), "flags": writes,
+		"body": {"ref": "refs/tags/v1", "sha": sha}, "rule": deny,
+	},
+	"create empty branch name": {
+		"method": "POST", "segments": repo(["git", "refs"]), "flags": writes,
+		"body": {"ref": "refs/heads/", "sha": sha}, "rule": deny,
+	},
+	"create ref extra field": {
+		"method": "POST", "segments": repo(["git", "refs"]), "flags": writes,
+		"body": object.union(ref, {"force": true}), "rule": deny,
+	},
+	"update ref": {"method": "PATCH", "segments": repo(["git", "refs", "heads", "main"]), "flags": writes, "body": {"sha": sha, "force": true}, "rule": deny},
+	"write manifest": {"method": "PUT", "segments": manifest(["package.json"]), "body": contents, "flags": writes, "rule": "github.writes.contents"},
+	"write deep lock file": {"method": "PUT", "segments": manifest(["web", "yarn.lock"]), "body": contents, "flags": writes, "rule": "github.writes.contents"},
+	"write manifest without writes": {"method": "PUT", "segments": manifest(["package.json"]), "body": contents, "rule": deny},
+	"write manifest with code only": {"method": "PUT", "segments": manifest(["package.json"]), "body": contents, "code": true, "rule": deny},
+	"write workflow": {
+		"method": "PUT", "segments": manifest([".github", "workflows", "ci.yml"]),
+		"body": contents, "flags": writes, "rule": deny,
+	},
+	"write manifest without branch": {
+		"method": "PUT", "segments": manifest(["package.json"]), "flags": writes,
+		"body": object.remove(contents, {"branch"}), "rule": deny,
+	},
+	"write manifest extra field": {
+		"method": "PUT", "segments": manifest(["package.json"]), "flags": writes,
+		"body": object.union(contents, {"x": 1}), "rule": deny,
+	},
+	"write manifest with committer": {
+		"method": "PUT", "segments": manifest(["package.json"]), "flags": writes,
+		"body": object.union(contents, {"committer": {"name": "bot", "email": "bot@example.com"}}), "rule": "github.writes.contents",
+	},
+	"write manifest bad committer": {
+		"method": "PUT", "segments": manifest(["package.json"]), "flags": writes,
+		"body": object.union(contents, {"committer": {"name": "bot", "signature": "x"}}), "rule": deny,
+	},
+	"delete manifest": {"method": "DELETE", "segments": manifest(["package.json"]), "body": contents, "flags": writes, "rule": deny},
+	"create pull": {"method": "POST", "segments": repo(["pulls"]), "body": pull, "flags": writes, "rule": "github.writes.pull"},
+	"create pull without title": {"method": "POST", "segments": repo(["pulls"]), "body": object.remove(pull, {"title"}), "flags": writes, "rule": deny},
+	"create pull from issue": {
+		"method": "POST", "segments": repo(["pulls"]), "flags": writes,
+		"body": {"issue": 1, "head": "a", "base": "main"}, "rule": deny,
+	},
+	"merge pull with writes": {"method": "PUT", "segments": repo(["pulls", "3", "merge"]), "body": {}, "flags": writes, "rule": deny},
+	"actions secret with writes": {"method": "PUT", "segments": repo(["actions", "secrets", "X"]), "body": {}, "flags": writes, "rule": deny},
+	"deploy key with writes": {"method": "POST", "segments": repo(["keys"]), "body": {"key": "ssh-rsa"}, "flags": writes, "rule": deny},
+	"repo admin with writes": {"method": "PATCH", "segments": repo([]), "body": {"private": false}, "flags": writes, "rule": deny},
+	"receive-pack with every flag": {
+		"surface": "git", "method": "POST", "segments": ["acme", "app.git", "git-receive-pack"], "code": true,
+		"flags": {"allow_writes": true, "allow_git_clone": true}, "rule": deny,
+	},
+	"upload-pack with clone flag": {
+		"surface": "git", "method": "POST", "segments": ["acme", "app.git", "git-upload-pack"],
+		"flags": {"allow_git_clone": true}, "rule": "github.clone.pack",
+	},
+	"clone refs with clone flag": {
+		"surface": "git", "segments": ["acme", "app.git", "info", "refs"], "query": upload_pack,
+		"flags": {"allow_git_clone": true}, "rule": "github.clone.refs",
+	},
+	"contents with clone flag only": {"segments": manifest(["src", "main.go"]), "flags": {"allow_git_clone": true}, "rule": deny},
+}
+
+hooks := {"allow_webhooks": true, "allowed_webhook_urls": ["https://scanner.example/hook"]}
+
+hook := {"name": "web", "config": {"url": "https://scanner.example/hook", "content_type": "json", "secret": "s"}, "events": ["push", "pull_request"], "active": true}
+
+hook_cases := {
+	"hooks list": {"segments": repo(["hooks"]), "flags": hooks, "rule": "github.hooks.read"},
+	"org hooks list": {"segments": ["orgs", "acme", "hooks"], "flags": hooks, "rule": "github.hooks.read"},
+	"hook get": {"segments": repo(["hooks", "5"]), "flags": hooks, "rule": "github.hooks.read"},
+	"hook get bad id": {"segments": repo(["hooks", "x"]), "flags": hooks, "rule": deny},
+	"hook deliveries": {"segments": repo(["hooks", "5", "deliveries"]), "flags": hooks, "rule": deny},
+	"hooks list without flag": {"segments": repo(["hooks"]), "rule": deny},
+	"hook create": {"method": "POST", "segments": repo(["hooks"]), "body": hook, "flags": hooks, "rule": "github.hooks.create"},
+	"org hook create": {"method": "POST", "segments": ["orgs", "acme", "hooks"], "body": hook, "flags": hooks, "rule": "github.hooks.create"},
+	"hook create other url": {
+		"method": "POST", "segments": repo(["hooks"]), "flags": hooks,
+		"body": object.union(hook, {"config": {"url": "https://evil.example/hook"}}), "rule": deny,
+	},
+	"hook create url prefix": {
+		"method": "POST", "segments": repo(["hooks"]), "flags": hooks,
+		"body": object.union(hook, {"config": {"url": "https://scanner.example/hook/x"}}), "rule": deny,
+	},
+	"hook create insecure": {
+		"method": "POST", "segments": repo(["hooks"]), "flags": hooks,
+		"body": object.union(hook, {"config": {"url": "https://scanner.example/hook", "insecure_ssl": "1"}}), "rule": deny,
+	},
+	"hook create no url list": {"method": "POST", "segments": repo(["hooks"]), "body": hook, "flags": {"allow_webhooks": true}, "rule": deny},
+	"hook create url list without flag": {
+		"method": "POST", "segments": repo(["hooks"]), "body": hook,
+		"flags": {"allowed_webhook_urls": ["https://scanner.example/hook"]}, "rule": deny,
+	},
+	"hook create extra field": {"method": "POST", "segments": repo(["hooks"]), "body": object.union(hook, {"x": 1}), "flags": hooks, "rule": deny},
+	"hook create other name": {"method": "POST", "segments": repo(["hooks"]), "body": object.union(hook, {"name": "jenkins"}), "flags": hooks, "rule": deny},
+	"hook create bad events": {"method": "POST", "segments": repo(["hooks"]), "body": object.union(hook, {"events": "push"}), "flags": hooks, "rule": deny},
+	"hook update": {
+		"method": "PATCH", "segments": repo(["hooks", "5"]), "flags": hooks,
+		"body": {"config": {"url": "https://scanner.example/hook"}, "add_events": ["push"]}, "rule": "github.hooks.update",
+	},
+	"hook update without config": {"method": "PATCH", "segments": repo(["hooks", "5"]), "flags": hooks, "body": {"active": false}, "rule": deny},
+	"hook update active not boolean": {
+		"method": "PATCH", "segments": repo(["hooks", "5"]), "flags": hooks,
+		"body": {"config": {"url": "https://scanner.example/hook"}, "active": "no"}, "rule": deny,
+	},
+	"hook delete": {"method": "DELETE", "segments": repo(["hooks", "5"]), "flags": hooks, "rule": "github.hooks.delete"},
+	"hook delete list": {"method": "DELETE", "segments": repo(["hooks"]), "flags": hooks, "rule": deny},
+	"hook delete without flag": {"method": "DELETE", "segments": repo(["hooks", "5"]), "rule": deny},
 }
