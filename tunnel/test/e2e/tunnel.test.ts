@@ -3,7 +3,9 @@
  * veth link and userspace WireGuard. Runs only as root with ip, wg, wireguard-go and
  * /dev/net/tun; otherwise the suite is skipped and says why.
  */
+import { readFileSync } from 'node:fs';
 import type { TunnelConfig } from '../../../gateway/src/config/types';
+import { SPAWN_RUNNER } from '../../src/exec';
 import type { TunnelStatus } from '../../src/status';
 import type { DriverClient } from '../helpers/driver-client';
 import { DriverClient as Driver, buildDriver } from '../helpers/driver-client';
@@ -16,7 +18,7 @@ const TIMEOUT_S = 0.5;
 const GRACE_S = 0.5;
 
 // Decided before the suite is defined, so a skip is visible with its reason.
-const missing: string | null = process.geteuid?.() !== 0 ? 'needs root (network namespaces)' : null;
+const missing = hubPrerequisites();
 const describeE2e = missing === null ? describe : describe.skip;
 if (missing !== null) console.warn(`tunnel e2e skipped: ${missing}`);
 
@@ -56,8 +58,6 @@ describeE2e(`tunnel e2e (${missing ?? 'root, userspace WireGuard between two nam
   const ready = (): Promise<boolean> => d().result<boolean>('ready');
 
   beforeAll(async () => {
-    const why = await hubPrerequisites();
-    if (why !== null) throw new Error(`tunnel e2e cannot run: ${why}`);
     const built = await buildDriver();
     cleanupBuild = built.cleanup;
     hub = await createHub({ endpointHostName: 'hub.rb.test' });
@@ -162,4 +162,22 @@ describeE2e(`tunnel e2e (${missing ?? 'root, userspace WireGuard between two nam
     expect(d().events.filter((e) => e.event === 'fatal')).toEqual([]);
     expect(d().logs('tunnel interface removed')).toHaveLength(1);
   });
+  test('after stop the tunnel can start again; a crash of wireguard-go is reported, not ignored', async () => {
+    const again = await d().start(tunnelConfig(h()), h().brokerPrivateKey ?? '');
+    expect(again.error).toBeUndefined();
+    expect(await d().result<boolean>('waitForFirstHeartbeat', { timeoutMs: 10_000 })).toBe(true);
+    expect(await ready()).toBe(true);
+    const pids = (await SPAWN_RUNNER.run('ip', ['netns', 'pids', h().brokerNs])).stdout.split('\n').filter((p) => p !== '');
+    const wgPid = pids.find((p) => readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'wireguard-go');
+    expect(wgPid).toBeDefined();
+    const killedAt = Date.now();
+    process.kill(Number(wgPid), 'SIGKILL');
+    expect(await pollUntil(() => d().events.some((e) => e.event === 'fatal'), 5000, 20)).toBe(true);
+    timings.crashReportedMs = Date.now() - killedAt;
+    expect(await ready()).toBe(false);
+    expect(d().logs('tunnel interface process exited')).toHaveLength(1);
+    expect(d().events.find((e) => e.event === 'fatal')?.message).toMatch(/wireguard-go for rbb\w+ exited unexpectedly \(SIGKILL\)/);
+    expect(await d().result<boolean>('stop')).toBe(true);
+    expect((await h().execInBroker('ip', ['link', 'show', 'dev', h().brokerInterface])).code).not.toBe(0);
+  }, 30_000);
 });

@@ -8,8 +8,10 @@
  * Needs root, `ip`, `wg`, `wireguard-go` and /dev/net/tun; see `hubPrerequisites()`.
  */
 import type { ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { access, mkdir, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import type { PeerConfig } from '../../../gateway/src/config/types';
 import { addressFromDeploymentId } from '../../src/address';
 import type { CommandResult } from '../../src/exec';
@@ -105,14 +107,13 @@ req.setTimeout(Number(ms), () => req.destroy(new Error('timeout after ' + ms + '
 req.on('error', (e) => console.log(JSON.stringify({ error: e.code ?? e.message })));
 `;
 
-/** Why the hub cannot run here, or null when it can. */
-export async function hubPrerequisites(): Promise<string | null> {
+/** Why the hub cannot run here, or null when it can. Synchronous, so a suite can skip itself. */
+export function hubPrerequisites(): string | null {
   if (process.geteuid?.() !== 0) return 'needs root (network namespaces)';
   for (const tool of ['ip', 'wg', 'wireguard-go']) {
-    const ok = await SPAWN_RUNNER.run(tool, tool === 'ip' ? ['-V'] : ['--version']).then((r) => r.code === 0, () => false);
-    if (!ok) return `needs ${tool} on PATH`;
+    if (spawnSync(tool, tool === 'ip' ? ['-V'] : ['--version']).status !== 0) return `needs ${tool} on PATH`;
   }
-  if (!(await access('/dev/net/tun').then(() => true, () => false))) return 'needs /dev/net/tun';
+  if (!existsSync('/dev/net/tun')) return 'needs /dev/net/tun';
   return null;
 }
 
