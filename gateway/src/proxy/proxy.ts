@@ -38,6 +38,8 @@ interface Exchange {
   timer: NodeJS.Timeout | null;
   timedOut: boolean;
   proxyReq: http.ClientRequest | null;
+  /** The caller's own `connection` header: it governs our socket to the caller, not upstream's. */
+  clientConnection: string | undefined;
 }
 
 const BODYLESS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS']);
@@ -70,6 +72,7 @@ export class Forwarder {
       const { outcome } = ex.forward;
       outcome.status = proxyRes.statusCode ?? null;
       for (const name of Object.keys(proxyRes.headers)) if (isHopByHop(name)) delete proxyRes.headers[name];
+      if (ex.clientConnection !== undefined) proxyRes.headers.connection = ex.clientConnection;
       proxyRes.on('data', (chunk: Buffer) => {
         outcome.bytes += chunk.length;
       });
@@ -82,7 +85,8 @@ export class Forwarder {
 
   /** Forward `req` (its body already read) to `forward.url`, answering on `res`. */
   forward(req: IncomingMessage, res: ServerResponse, forward: ForwardRequest): void {
-    const ex: Exchange = { forward, timer: null, timedOut: false, proxyReq: null };
+    const connection = req.headers.connection;
+    const ex: Exchange = { forward, timer: null, timedOut: false, proxyReq: null, clientConnection: /\bclose\b/i.test(connection ?? '') ? 'close' : undefined };
     this.exchanges.set(req, ex);
     const { url, body } = forward;
     const headers = { ...forward.headers };

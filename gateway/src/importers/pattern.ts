@@ -1,0 +1,82 @@
+/**
+ * Pieces shared by the pattern compilers: canonical literals, RE2 escaping and the index keys.
+ * Patterns are compiled to RE2 regexes over the gateway's canonical path encoding, so a rule's
+ * literal `%2f` and a request's `%2F` compare equal exactly as the upstream would see them.
+ */
+import { encodePathSegment } from '../request/normalize';
+
+/** One piece of a compiled path pattern: fixed text, or a variable part with its `/` prefix. */
+export type Piece = { literal: string } | { prefix: string };
+
+/** Escape RE2 metacharacters. */
+export function escapeRe(text: string): string {
+  return text.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&');
+}
+
+/**
+ * Re-encode literal path text the way the gateway encodes segments: each `/`-separated piece is
+ * percent-decoded once and re-encoded with `encodePathSegment`. Text that does not decode is
+ * returned unchanged (it can never match a normalized request, which is the safe outcome).
+ */
+export function canonicalLiteral(text: string): string {
+  return text
+    .split('/')
+    .map((piece) => {
+      try {
+        return encodePathSegment(decodeURIComponent(piece));
+      } catch {
+        return piece;
+      }
+    })
+    .join('/');
+}
+
+/**
+ * The first path segment every match must have, or `""` when it varies. `pieces` start at the
+ * path's leading `/`.
+ */
+export function firstSegment(pieces: readonly Piece[]): string {
+  const head = pieces[0];
+  if (head === undefined || !('literal' in head) || !head.literal.startsWith('/')) return '';
+  const text = head.literal.slice(1);
+  const slash = text.indexOf('/');
+  if (slash >= 0) return text.slice(0, slash);
+  const next = pieces[1];
+  if (next === undefined || ('prefix' in next && next.prefix === '/')) return text;
+  return '';
+}
+
+/** The last path segment every match must have, or `""` when it varies. */
+export function lastSegment(pieces: readonly Piece[]): string {
+  const tail = pieces[pieces.length - 1];
+  if (tail === undefined || !('literal' in tail)) return '';
+  const slash = tail.literal.lastIndexOf('/');
+  if (slash < 0 || slash === tail.literal.length - 1) return '';
+  return tail.literal.slice(slash + 1);
+}
+
+/** RE2 constructs JavaScript has and RE2 lacks: lookaround, backreferences, named groups `(?<`. */
+export function re2Incompatible(source: string): string | null {
+  if (/\(\?<?[=!]/.test(source)) return 'lookaround';
+  if (/\\[1-9]|\\k</.test(source)) return 'backreference';
+  if (/\(\?<[A-Za-z]/.test(source)) return 'named group';
+  return null;
+}
+
+/** Add rule position `at` to `index[scope][method][first][last]`. */
+export function addToIndex(
+  index: Record<string, Record<string, Record<string, Record<string, number[]>>>>,
+  keys: readonly [string, string, string, string],
+  at: number,
+): void {
+  const [scope, method, first, last] = keys;
+  const byMethod = (index[scope] ??= {});
+  const byFirst = (byMethod[method] ??= {});
+  const byLast = (byFirst[first] ??= {});
+  (byLast[last] ??= []).push(at);
+}
+
+/** `imported.<name>.<nnnn>`: sorts in file order, so the first matching rule names the decision. */
+export function ruleId(name: string, position: number): string {
+  return `imported.${name}.${String(position + 1).padStart(4, '0')}`;
+}
