@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Installs the pinned OPA CLI (and Regal when the module proxy serves it) into ./tools/bin.
-# Skips each build when the right version is already there.
+# Installs the pinned OPA CLI into ./tools/bin with `go install`, skipping the build when the
+# right version is already there. (The policy tests also run `regal lint` when a Regal binary
+# is present in tools/bin; it is optional.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OPA_VERSION=v1.22.3
-REGAL_VERSION=v0.36.1
 BIN="$PWD/tools/bin"
 mkdir -p "$BIN"
 
@@ -15,11 +15,3 @@ else
   GOBIN="$BIN" GOFLAGS=-mod=mod go install "github.com/open-policy-agent/opa@${OPA_VERSION}"
 fi
 
-if [ -x "$BIN/regal" ] && "$BIN/regal" version 2>/dev/null | grep -q "${REGAL_VERSION#v}"; then
-  echo "regal ${REGAL_VERSION} already installed"
-elif [ "${SKIP_REGAL:-}" = "1" ]; then
-  echo "regal skipped"
-else
-  echo "installing regal ${REGAL_VERSION}"
-  GOBIN="$BIN" go install "github.com/open-policy-agent/regal@${REGAL_VERSION}" || echo "regal could not be installed; linting with regal is skipped"
-fi
