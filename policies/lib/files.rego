@@ -47,3 +47,24 @@ dependency_manifest(name) if {
 	endswith(name, extension)
 	count(name) > count(extension)
 }
+
+# manifest_path(path): a repository file path given in one value ("a/b/package.json", as
+# GitLab's %2F-encoded file_path or Azure DevOps' path parameter) whose file name is a
+# dependency manifest, with no empty, "." or ".." component and no "%" (which the upstream
+# could decode once more).
+manifest_path(path) if {
+	safe_path(path)
+	parts := split(trim_prefix(path, "/"), "/")
+	dependency_manifest(parts[count(parts) - 1])
+}
+
+# safe_path(path): a file path without empty, "." or ".." components and without "%"; one
+# leading "/" is allowed.
+safe_path(path) if {
+	is_string(path)
+	not contains(path, "%")
+	parts := split(trim_prefix(path, "/"), "/")
+	every part in parts {
+		not part in {"", ".", ".."}
+	}
+}

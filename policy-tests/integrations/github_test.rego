@@ -10,9 +10,73 @@ import data.fixtures
 
 deny := "broker.deny.no_matching_rule"
 
-# One sub-test per case: `opa test -v` lists them by name.
-test_github[name] if {
-	some name, c in cases
+# One test per table and one sub-test per case: `opa test -v` lists them by name.
+test_metadata[name] if {
+	some name, c in metadata_cases
+	decides(c)
+}
+
+test_pull[name] if {
+	some name, c in pull_cases
+	decides(c)
+}
+
+test_manifest[name] if {
+	some name, c in manifest_cases
+	decides(c)
+}
+
+test_raw[name] if {
+	some name, c in raw_cases
+	decides(c)
+}
+
+test_comment[name] if {
+	some name, c in comment_cases
+	decides(c)
+}
+
+test_code[name] if {
+	some name, c in code_cases
+	decides(c)
+}
+
+test_git[name] if {
+	some name, c in git_cases
+	decides(c)
+}
+
+test_other_surface[name] if {
+	some name, c in other_surface_cases
+	decides(c)
+}
+
+test_status[name] if {
+	some name, c in status_cases
+	decides(c)
+}
+
+test_review[name] if {
+	some name, c in review_cases
+	decides(c)
+}
+
+test_graphql[name] if {
+	some name, c in graphql_cases
+	decides(c)
+}
+
+test_write[name] if {
+	some name, c in write_cases
+	decides(c)
+}
+
+test_hook[name] if {
+	some name, c in hook_cases
+	decides(c)
+}
+
+decides(c) if {
 	got := data.broker.decision with input as fixtures.request(c)
 	got.rule == c.rule
 	got.allow == c.rule != deny
@@ -21,12 +85,6 @@ test_github[name] if {
 manifest(path) := array.concat(["repos", "acme", "app", "contents"], path)
 
 repo(rest) := array.concat(["repos", "acme", "app"], rest)
-
-cases := object.union_n([
-	metadata_cases, pull_cases, manifest_cases, raw_cases, comment_cases,
-	code_cases, git_cases, other_surface_cases, status_cases, review_cases, graphql_cases,
-	write_cases, hook_cases,
-])
 
 metadata_cases := {
 	"rate_limit": {"segments": ["rate_limit"], "rule": "github.meta.rate_limit"},
