@@ -10,6 +10,7 @@ import { isIP } from 'node:net';
 export interface ParsedEndpoint {
   /** DNS name or IP address, without brackets. */
   host: string;
+  /** UDP port, 1..65535. */
   port: number;
 }
 

@@ -8,7 +8,9 @@ import { spawn } from 'node:child_process';
 export interface CommandResult {
   /** Exit code; -1 when the command was killed by a signal or timed out. */
   code: number;
+  /** Everything written to stdout, UTF-8. */
   stdout: string;
+  /** Everything written to stderr, UTF-8. */
   stderr: string;
 }
 
@@ -22,6 +24,7 @@ export interface RunOptions {
 
 /** Runs a command and collects its output. Rejects only when the command cannot start. */
 export interface CommandRunner {
+  /** Run `file` with `args` (no shell) and collect its output. */
   run(file: string, args: readonly string[], options?: RunOptions): Promise<CommandResult>;
 }
 

@@ -13,10 +13,15 @@ import type { TunnelLogger } from './logger';
 export interface HeartbeatState {
   /** Result of the latest beat; null before the first one finished. */
   ok: boolean | null;
+  /** Failed beats since the latest success. */
   consecutiveFailures: number;
+  /** Failed beats since start. */
   failuresTotal: number;
+  /** Successful beats since start. */
   successesTotal: number;
+  /** When the latest successful beat finished. */
   lastSuccess: Date | null;
+  /** When the latest failed beat finished. */
   lastFailure: Date | null;
   /** Why the latest beat failed, null after a success. */
   lastError: string | null;
@@ -26,7 +31,9 @@ export interface HeartbeatState {
 
 /** Timers, injectable so tests control time. Handles are opaque. */
 export interface Scheduler {
+  /** Call `fn` after `ms`; returns a handle for `clearTimeout`. */
   setTimeout(fn: () => void, ms: number): unknown;
+  /** Cancel a timer; unknown or fired handles are ignored. */
   clearTimeout(handle: unknown): void;
 }
 
@@ -38,7 +45,9 @@ export const SYSTEM_SCHEDULER: Scheduler = Object.freeze({
 
 /** What a `Heartbeat` needs. */
 export interface HeartbeatOptions {
+  /** URL, interval, timeout, grace and re-resolve threshold. */
   config: Pick<HeartbeatConfig, 'url' | 'intervalSeconds' | 'timeoutSeconds' | 'graceSeconds' | 'failuresBeforeReresolve'>;
+  /** Where transitions are logged. */
   logger: TunnelLogger;
   /** The request (default: `httpGet`). */
   fetch?: HeartbeatFetch;
@@ -48,6 +57,7 @@ export interface HeartbeatOptions {
   reresolve?: () => Promise<void>;
   /** Current time (default: `new Date()`). */
   now?: () => Date;
+  /** Timers (default: real, unref'd). */
   scheduler?: Scheduler;
 }
 

@@ -15,11 +15,13 @@ export type InterfaceMode = 'kernel' | 'userspace';
 
 /** What `bringUp` needs. */
 export interface InterfaceOptions {
+  /** Interface name, at most 15 characters. */
   name: string;
   /** Path or name of `wg`. */
   wg: string;
   /** Path or name of `wireguard-go`. */
   wireguardGo: string;
+  /** Link MTU. */
   mtu: number;
   /** The broker's tunnel address (IPv6, no prefix length); added as a /128. */
   localAddress: string;
@@ -29,6 +31,7 @@ export interface InterfaceOptions {
   setconf: string;
   /** The private key, only to redact it from error messages. */
   privateKey: string;
+  /** Runs `ip` and `wg`. */
   runner: CommandRunner;
   /** Called once when the userspace process exits while the interface is meant to be up. */
   onExit: (err: Error) => void;
@@ -40,7 +43,9 @@ export interface InterfaceOptions {
 
 /** A WireGuard interface that is up. */
 export interface WireguardInterface {
+  /** Interface name. */
   readonly name: string;
+  /** Kernel module or `wireguard-go`. */
   readonly mode: InterfaceMode;
   /** Remove the interface (and stop `wireguard-go`). Idempotent. */
   down(): Promise<void>;

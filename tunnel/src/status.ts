@@ -8,11 +8,13 @@ export type PeerStatus = PeerDump;
 
 /** The tunnel's state. */
 export interface TunnelStatus {
+  /** The WireGuard interface name. */
   interfaceName: string;
   /** The broker's public key (what the SaaS side configures as its peer). */
   publicKey: string | null;
   /** The UDP port the broker's side uses. */
   listenPort: number;
+  /** One entry per configured peer. */
   peers: PeerStatus[];
 }
 

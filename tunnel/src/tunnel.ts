@@ -28,6 +28,7 @@ export const DEFAULT_MTU = 1320;
 export interface TunnelDeps {
   /** The WireGuard private key (base64), already read from its secret reference. */
   privateKey: string;
+  /** Where the tunnel logs (pino works). */
   logger: TunnelLogger;
   /** Called once if the tunnel dies on its own (the userspace process exited). */
   onFatal?: (err: Error) => void;
@@ -45,6 +46,7 @@ export interface TunnelDeps {
 export interface Tunnel {
   /** The broker's address inside the tunnel: bind the tunnel listener to it. */
   readonly address: string;
+  /** The WireGuard interface name. */
   readonly interfaceName: string;
   /** True while the interface is up and the heartbeat (or, without a heartbeat URL, a handshake) is recent. */
   ready(now?: Date): boolean;
@@ -95,15 +97,22 @@ export async function startTunnel(cfg: TunnelConfig, deps: TunnelDeps): Promise<
   );
 
   const endpoints = new Map(pre.endpoints);
+  // Each peer on its own: one unresolvable name must not keep the others from being re-applied.
   const reresolve = async (): Promise<void> => {
+    const errors: string[] = [];
     for (const peer of cfg.peers) {
-      const endpoint = await resolveEndpoint(peer.endpoint, resolve);
-      if (endpoint !== endpoints.get(peer.publicKey)) {
-        logger.warn({ peer: peer.publicKey, from: endpoints.get(peer.publicKey), to: endpoint }, 'tunnel peer endpoint changed');
-        endpoints.set(peer.publicKey, endpoint);
+      try {
+        const endpoint = await resolveEndpoint(peer.endpoint, resolve);
+        if (endpoint !== endpoints.get(peer.publicKey)) {
+          logger.warn({ peer: peer.publicKey, from: endpoints.get(peer.publicKey), to: endpoint }, 'tunnel peer endpoint changed');
+          endpoints.set(peer.publicKey, endpoint);
+        }
+        await wgReplacePeer(runner, cfg.wg, cfg.interface, { ...peer, endpoint });
+      } catch (err) {
+        errors.push(`${peer.endpoint}: ${err instanceof Error ? err.message : String(err)}`);
       }
-      await wgReplacePeer(runner, cfg.wg, cfg.interface, { ...peer, endpoint });
     }
+    if (errors.length > 0) throw new Error(errors.join('; '));
   };
   const status = (): Promise<TunnelStatus> => readStatus(runner, cfg.wg, cfg.interface);
   const graceMs = cfg.heartbeat.graceSeconds * 1000;

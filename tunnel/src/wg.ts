@@ -20,6 +20,7 @@ export interface InterfaceDump {
 
 /** One peer line of `wg show <iface> dump`. */
 export interface PeerDump {
+  /** The peer's base64 public key. */
   publicKey: string;
   /** Never read: preshared keys are secrets and are dropped while parsing. */
   presharedKey?: never;
@@ -29,7 +30,9 @@ export interface PeerDump {
   allowedIps: string[];
   /** Time of the latest completed handshake, or null when none happened yet. */
   latestHandshake: Date | null;
+  /** Bytes received from the peer. */
   rxBytes: number;
+  /** Bytes sent to the peer. */
   txBytes: number;
   /** Keepalive interval in seconds, 0 when off. */
   persistentKeepalive: number;
@@ -37,7 +40,9 @@ export interface PeerDump {
 
 /** The parsed output of `wg show <iface> dump`. */
 export interface WgDump {
+  /** The device itself. */
   interface: InterfaceDump;
+  /** Its peers, in `wg` order. */
   peers: PeerDump[];
 }
 

@@ -22,7 +22,10 @@ export async function buildDriver(): Promise<{ script: string; cleanup: () => Pr
     include: [],
   }));
   const r = await SPAWN_RUNNER.run(path.join(ROOT, 'node_modules/.bin/tsc'), ['-p', tsconfig], { timeoutMs: 120_000 });
-  if (r.code !== 0) throw new Error(`compiling the e2e driver failed: ${r.stdout}${r.stderr}`);
+  if (r.code !== 0) {
+    await rm(out, { recursive: true, force: true });
+    throw new Error(`compiling the e2e driver failed: ${r.stdout}${r.stderr}`);
+  }
   return { script: path.join(out, 'js/tunnel/test/helpers/broker-driver.js'), cleanup: () => rm(out, { recursive: true, force: true }) };
 }
 
