@@ -5,7 +5,7 @@ package fixtures
 # request(c): an input document for case c. Fields of c (all optional except segments):
 #   surface (default "api"), method (default "GET"), segments, query, headers, body,
 #   body_truncated, code (allow_code_access, default false), type (default "github"),
-#   flags (more integration flags, e.g. {"allow_writes": true}; merged over code).
+#   content_type, flags (more integration flags, e.g. {"allow_writes": true}; merged over code).
 request(c) := {
 	"version": "rego-broker/v1",
 	"direction": "inbound",
@@ -30,7 +30,7 @@ request(c) := {
 		"body": object.get(c, "body", null),
 		"body_size": 0,
 		"body_truncated": object.get(c, "body_truncated", false),
-		"content_type": null,
+		"content_type": object.get(c, "content_type", null),
 	},
 	"source": {"address": "fdf0:59dc:33cf:9be9::1"},
 }
