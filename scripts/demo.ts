@@ -73,7 +73,7 @@ async function main(): Promise<void> {
 
   const child = spawn(process.execPath, [CLI, 'run', '-c', config], { env: { ...process.env, DEMO_GHE_TOKEN: TOKEN }, stdio: ['ignore', 'inherit', 'pipe'] });
   const port = await new Promise<number>((resolve, reject) => {
-    const lines = createInterface({ input: child.stderr! });
+    const lines = createInterface({ input: child.stderr });
     lines.on('line', (line) => {
       try {
         const rec = JSON.parse(line) as { msg?: string; port?: number; level?: number };
