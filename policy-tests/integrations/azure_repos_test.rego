@@ -1,0 +1,191 @@
+# Table-driven tests of the Azure DevOps Server rules through broker/decision. Each case
+# names the expected rule, or `deny`; every allow rule has near-misses next to it.
+package integrations.azure_repos_test
+
+import data.fixtures
+
+deny := "broker.deny.no_matching_rule"
+
+v := {"api-version": ["7.1"]}
+
+# Cases get api-version=7.1 unless they give their own query (object.union would merge them).
+azure(c) := object.union(object.union({"type": "azure-repos"}, c), {"query": object.get(c, "query", v)})
+
+decides(c) if {
+	got := data.broker.decision with input as fixtures.request(azure(c))
+	got.rule == c.rule
+	got.allow == c.rule != deny
+}
+
+test_read[name] if {
+	some name, c in read_cases
+	decides(c)
+}
+
+test_comment[name] if {
+	some name, c in comment_cases
+	decides(c)
+}
+
+test_flagged[name] if {
+	some name, c in flagged_cases
+	decides(c)
+}
+
+r(rest) := array.concat(["Fabrikam", "_apis", "git", "repositories", "app"], rest)
+
+sha := "0123456789abcdef0123456789abcdef01234567"
+
+read_cases := {
+	"projects": {"segments": ["_apis", "projects"], "rule": "azure.projects.read"},
+	"project": {"segments": ["_apis", "projects", "Fabrikam"], "rule": "azure.projects.read"},
+	"projects without version": {"segments": ["_apis", "projects"], "query": {}, "rule": deny},
+	"projects preview version": {"segments": ["_apis", "projects"], "query": {"api-version": ["7.1-preview.1"]}, "rule": "azure.projects.read"},
+	"projects bad version": {"segments": ["_apis", "projects"], "query": {"api-version": ["latest"]}, "rule": deny},
+	"projects two versions": {"segments": ["_apis", "projects"], "query": {"api-version": ["7.1", "5.0"]}, "rule": deny},
+	"projects POST": {"method": "POST", "segments": ["_apis", "projects"], "body": {}, "rule": deny},
+	"repos": {"segments": ["Fabrikam", "_apis", "git", "repositories"], "rule": "azure.repos.read"},
+	"collection repos": {"segments": ["_apis", "git", "repositories"], "rule": "azure.repos.read"},
+	"repo": {"segments": r([]), "rule": "azure.repos.read"},
+	"repo by id": {"segments": ["_apis", "git", "repositories", "6e5d", "refs"], "rule": "azure.repos.read"},
+	"repo DELETE": {"method": "DELETE", "segments": r([]), "rule": deny},
+	"refs": {"segments": r(["refs"]), "rule": "azure.repos.read"},
+	"refs POST": {"method": "POST", "segments": r(["refs"]), "body": [], "rule": deny},
+	"prs": {"segments": r(["pullrequests"]), "rule": "azure.pulls.read"},
+	"pr": {"segments": r(["pullRequests", "12"]), "rule": "azure.pulls.read"},
+	"pr other case": {"segments": r(["PULLREQUESTS", "12"]), "rule": deny},
+	"pr bad id": {"segments": r(["pullRequests", "x"]), "rule": deny},
+	"manifest": {"segments": r(["items"]), "query": {"api-version": ["7.1"], "path": ["/web/package.json"], "$format": ["octetStream"]}, "rule": "azure.items.manifest"},
+	"manifest at version": {
+		"segments": r(["items"]),
+		"query": {"api-version": ["7.1"], "path": ["pom.xml"], "versionDescriptor.version": ["main"], "versionDescriptor.versionType": ["branch"]},
+		"rule": "azure.items.manifest",
+	},
+	"manifest two paths": {"segments": r(["items"]), "query": {"api-version": ["7.1"], "path": ["/package.json", "/a.go"]}, "rule": deny},
+	"manifest look-alike": {"segments": r(["items"]), "query": {"api-version": ["7.1"], "path": ["/package.json.bak"]}, "rule": deny},
+	"manifest dot-dot": {"segments": r(["items"]), "query": {"api-version": ["7.1"], "path": ["/a/../package.json"]}, "rule": deny},
+	"manifest with recursion": {"segments": r(["items"]), "query": {"api-version": ["7.1"], "path": ["/package.json"], "recursionLevel": ["full"]}, "rule": deny},
+	"manifest without version": {"segments": r(["items"]), "query": {"path": ["/package.json"]}, "rule": deny},
+	"source item": {"segments": r(["items"]), "query": {"api-version": ["7.1"], "path": ["/src/a.cs"]}, "rule": deny},
+	"policy configurations": {"segments": ["Fabrikam", "_apis", "policy", "configurations"], "code": true, "rule": deny},
+	"service endpoints": {"segments": ["Fabrikam", "_apis", "serviceendpoint", "endpoints"], "code": true, "rule": deny},
+}
+
+thread := {"comments": [{"content": "2 vulnerable dependencies", "commentType": "text"}], "status": "active"}
+
+status := {"state": "failed", "description": "2 issues", "targetUrl": "https://scanner.example/r/1", "context": {"name": "scanner", "genre": "security"}}
+
+comment_cases := {
+	"thread": {"method": "POST", "segments": r(["pullRequests", "12", "threads"]), "body": thread, "rule": "azure.threads.create"},
+	"thread on file": {
+		"method": "POST", "segments": r(["pullrequests", "12", "threads"]),
+		"body": object.union(thread, {"threadContext": {"filePath": "/package.json", "rightFileStart": {"line": 3, "offset": 1}}}),
+		"rule": "azure.threads.create",
+	},
+	"thread no comments": {"method": "POST", "segments": r(["pullRequests", "12", "threads"]), "body": {"comments": []}, "rule": deny},
+	"thread extra field": {"method": "POST", "segments": r(["pullRequests", "12", "threads"]), "body": object.union(thread, {"properties": {}}), "rule": deny},
+	"thread comment extra field": {"method": "POST", "segments": r(["pullRequests", "12", "threads"]), "body": {"comments": [{"content": "x", "author": {}}]}, "rule": deny},
+	"thread without version": {"method": "POST", "segments": r(["pullRequests", "12", "threads"]), "body": thread, "query": {}, "rule": deny},
+	"thread bad id": {"method": "POST", "segments": r(["pullRequests", "x", "threads"]), "body": thread, "rule": deny},
+	"thread reply": {"method": "POST", "segments": r(["pullRequests", "12", "threads", "3", "comments"]), "body": {"content": "x", "parentCommentId": 1}, "rule": "azure.threads.comment"},
+	"thread reply not string": {"method": "POST", "segments": r(["pullRequests", "12", "threads", "3", "comments"]), "body": {"content": 1}, "rule": deny},
+	"commit status": {"method": "POST", "segments": r(["commits", sha, "statuses"]), "body": status, "rule": "azure.statuses.create"},
+	"pr status": {"method": "POST", "segments": r(["pullRequests", "12", "statuses"]), "body": status, "rule": "azure.statuses.create"},
+	"status bad state": {"method": "POST", "segments": r(["commits", sha, "statuses"]), "body": object.union(status, {"state": "failure"}), "rule": deny},
+	"status without context": {"method": "POST", "segments": r(["commits", sha, "statuses"]), "body": object.remove(status, {"context"}), "rule": deny},
+	"status extra": {"method": "POST", "segments": r(["commits", sha, "statuses"]), "body": object.union(status, {"iterationId": 1}), "rule": deny},
+	"status by branch": {"method": "POST", "segments": r(["commits", "main", "statuses"]), "body": status, "rule": deny},
+	"status truncated": {"method": "POST", "segments": r(["commits", sha, "statuses"]), "body": status, "body_truncated": true, "rule": deny},
+}
+
+upload_pack := {"service": ["git-upload-pack"]}
+
+writes := {"allow_writes": true}
+
+push := {
+	"refUpdates": [{"name": "refs/heads/fix/lodash", "oldObjectId": "0000000000000000000000000000000000000000"}],
+	"commits": [{"comment": "Upgrade lodash", "changes": [{"changeType": "edit", "item": {"path": "/package.json"}, "newContent": {"content": "{}", "contentType": "rawtext"}}]}],
+}
+
+pr := {"sourceRefName": "refs/heads/fix/lodash", "targetRefName": "refs/heads/main", "title": "Upgrade lodash"}
+
+hooks := {"allow_webhooks": true, "allowed_webhook_urls": ["https://scanner.example/hook"]}
+
+subscription := {
+	"publisherId": "tfs", "eventType": "git.push", "resourceVersion": "1.0", "consumerId": "webHooks",
+	"consumerActionId": "httpRequest", "publisherInputs": {"projectId": "p"},
+	"consumerInputs": {"url": "https://scanner.example/hook"},
+}
+
+flagged_cases := {
+	"tree": {"segments": r(["trees", sha]), "rule": deny},
+	"tree with code": {"segments": r(["trees", sha]), "code": true, "rule": "azure.code.git"},
+	"items with code": {"segments": r(["items"]), "query": {"api-version": ["7.1"], "scopePath": ["/"], "recursionLevel": ["full"]}, "code": true, "rule": "azure.code.git"},
+	"commit changes with code": {"segments": ["_apis", "git", "repositories", "6e5d", "commits", sha, "changes"], "code": true, "rule": "azure.code.git"},
+	"items with code no version": {"segments": r(["items"]), "query": {}, "code": true, "rule": deny},
+	"refs": {"segments": ["Fabrikam", "_git", "app", "info", "refs"], "query": upload_pack, "flags": {"allow_git_clone": true}, "rule": "azure.clone.refs"},
+	"refs without flag": {"segments": ["Fabrikam", "_git", "app", "info", "refs"], "query": upload_pack, "rule": deny},
+	"refs receive-pack": {"segments": ["Fabrikam", "_git", "app", "info", "refs"], "query": {"service": ["git-receive-pack"]}, "code": true, "rule": deny},
+	"pack": {"method": "POST", "segments": ["Fabrikam", "_git", "app", "git-upload-pack"], "query": {}, "code": true, "rule": "azure.clone.pack"},
+	"pack on git surface": {"surface": "git", "method": "POST", "segments": ["Fabrikam", "_git", "app", "git-upload-pack"], "query": {}, "code": true, "rule": "azure.clone.pack"},
+	"pack without _git": {"method": "POST", "segments": ["Fabrikam", "app", "git-upload-pack"], "query": {}, "code": true, "rule": deny},
+	"receive-pack": {"method": "POST", "segments": ["Fabrikam", "_git", "app", "git-receive-pack"], "query": {}, "code": true, "flags": writes, "rule": deny},
+	"push": {"method": "POST", "segments": r(["pushes"]), "body": push, "flags": writes, "rule": "azure.writes.push"},
+	"push without writes": {"method": "POST", "segments": r(["pushes"]), "body": push, "rule": deny},
+	"push pipeline file": {
+		"method": "POST", "segments": r(["pushes"]), "flags": writes,
+		"body": object.union(push, {"commits": [{"comment": "x", "changes": [{"changeType": "edit", "item": {"path": "/azure-pipelines.yml"}, "newContent": {"content": "x", "contentType": "rawtext"}}]}]}),
+		"rule": deny,
+	},
+	"push delete": {
+		"method": "POST", "segments": r(["pushes"]), "flags": writes,
+		"body": object.union(push, {"commits": [{"comment": "x", "changes": [{"changeType": "delete", "item": {"path": "/package.json"}}]}]}),
+		"rule": deny,
+	},
+	"push tag": {
+		"method": "POST", "segments": r(["pushes"]), "flags": writes,
+		"body": object.union(push, {"refUpdates": [{"name": "refs/tags/v1", "oldObjectId": "0"}]}), "rule": deny,
+	},
+	"push two refs": {
+		"method": "POST", "segments": r(["pushes"]), "flags": writes,
+		"body": object.union(push, {"refUpdates": [{"name": "refs/heads/a", "oldObjectId": "0"}, {"name": "refs/heads/b", "oldObjectId": "0"}]}), "rule": deny,
+	},
+	"pr create": {"method": "POST", "segments": r(["pullrequests"]), "body": pr, "flags": writes, "rule": "azure.writes.pull"},
+	"pr create extra": {"method": "POST", "segments": r(["pullrequests"]), "body": object.union(pr, {"autoCompleteSetBy": {}}), "flags": writes, "rule": deny},
+	"pr complete": {"method": "PATCH", "segments": r(["pullrequests", "12"]), "body": {"status": "completed"}, "flags": writes, "rule": deny},
+	"hooks": {"segments": ["_apis", "hooks", "subscriptions"], "flags": hooks, "rule": "azure.hooks.read"},
+	"hooks without flag": {"segments": ["_apis", "hooks", "subscriptions"], "rule": deny},
+	"hook create": {"method": "POST", "segments": ["_apis", "hooks", "subscriptions"], "body": subscription, "flags": hooks, "rule": "azure.hooks.create"},
+	"hook create other url": {
+		"method": "POST", "segments": ["_apis", "hooks", "subscriptions"], "flags": hooks,
+		"body": object.union(subscription, {"consumerInputs": {"url": "https://evil.example/"}}), "rule": deny,
+	},
+	"hook create other consumer": {
+		"method": "POST", "segments": ["_apis", "hooks", "subscriptions"], "flags": hooks,
+		"body": object.union(subscription, {"consumerId": "azureStorageQueue"}), "rule": deny,
+	},
+	"hook create untrusted certs": {
+		"method": "POST", "segments": ["_apis", "hooks", "subscriptions"], "flags": hooks,
+		"body": object.union(subscription, {"consumerInputs": {"url": "https://scanner.example/hook", "acceptUntrustedCerts": "true"}}), "rule": deny,
+	},
+	"hook update": {"method": "PUT", "segments": ["_apis", "hooks", "subscriptions", "abc"], "body": subscription, "flags": hooks, "rule": "azure.hooks.update"},
+	"hook delete": {"method": "DELETE", "segments": ["_apis", "hooks", "subscriptions", "abc"], "flags": hooks, "rule": "azure.hooks.delete"},
+	"hook delete without version": {"method": "DELETE", "segments": ["_apis", "hooks", "subscriptions", "abc"], "query": {}, "flags": hooks, "rule": deny},
+}
+
+test_reason_hints if {
+	every c in [
+		[{"segments": r(["trees", sha])}, "rule azure.code.git would allow this request with allow_code_access=true"],
+		[{"segments": ["_apis", "hooks", "subscriptions"]}, "rule azure.hooks.read would allow this request with allow_webhooks=true"],
+		[{"method": "POST", "segments": r(["pushes"]), "body": push}, "rule azure.writes.push would allow this request with allow_writes=true"],
+		[
+			{"method": "POST", "segments": ["P", "_git", "r", "git-upload-pack"], "query": {}},
+			"rule azure.clone.pack would allow this request with allow_git_clone=true or allow_code_access=true",
+		],
+		[{"method": "POST", "segments": ["P", "_git", "r", "git-receive-pack"], "query": {}}, "pushing (git-receive-pack) is never allowed through the broker"],
+		[{"segments": ["_apis", "projects"], "query": {}}, "requests to /_apis need exactly one api-version query parameter, e.g. api-version=7.1"],
+	] {
+		got := data.broker.decision with input as fixtures.request(azure(c[0]))
+		c[1] in got.reasons
+	}
+}
