@@ -4,6 +4,7 @@
  * List-valued keys (`integrations`, `tunnel.peers`) take JSON in their environment variable.
  */
 import type { Schema } from 'convict';
+import type { HeartbeatConfig, PolicyConfig, ProxyConfig } from './types';
 
 /** Flags an integration may set, with the type each must have; the policy sees them snake_case. */
 export const INTEGRATION_FLAGS: Readonly<Record<string, 'boolean' | 'string[]'>> = Object.freeze({
@@ -13,6 +14,7 @@ export const INTEGRATION_FLAGS: Readonly<Record<string, 'boolean' | 'string[]'>>
   allowWebhooks: 'boolean',
   allowedProjects: 'string[]',
   allowedWebhookUrls: 'string[]',
+  rulesets: 'string[]',
 });
 
 /** Raw shapes as they come from files or the environment, before `parse`. */
@@ -38,19 +40,12 @@ export interface RawConfig {
     deploymentId: number | null;
     mtu: number;
     peers: unknown;
-    heartbeat: {
-      url: string;
-      intervalSeconds: number;
-      timeoutSeconds: number;
-      graceSeconds: number;
-      failuresBeforeReresolve: number;
-      requiredAtStart: boolean;
-    };
+    heartbeat: HeartbeatConfig;
     wireguardGo: string;
     wg: string;
   };
-  policy: { bundle: string; dryRun: boolean; maxBodyBytes: number; maxMemoryPages: number };
-  proxy: { timeoutMs: number; idleTimeoutMs: number; caFile: string; maxSockets: number };
+  policy: PolicyConfig;
+  proxy: ProxyConfig;
   integrations: unknown;
   telemetry: {
     serviceName: string;
