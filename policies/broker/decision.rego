@@ -12,8 +12,12 @@
 #   allowed_by  set of ids of its rules that allow the request (required)
 #   deny        set of reasons that deny the request even when a rule allows it (optional)
 #   hints       set of reasons added when nothing allows the request (optional)
+#
+# An integration may also opt into imported peer rules (flag `rulesets`, see
+# policies/lib/peers/imported.rego): their ids join allowed_by; the package's deny still wins.
 package broker
 
+import data.lib.peers
 import data.lib.text
 
 supported_version := "rego-broker/v1"
@@ -50,11 +54,14 @@ integration_known if {
 	_ := data.integrations[input.integration.type].allowed_by
 }
 
-integration_allowed_by := {id | some id in data.integrations[input.integration.type].allowed_by}
+# Or the integration is judged by imported rule sets (a type without a package of its own).
+integration_known if peers.in_use
+
+integration_allowed_by := {id | some id in data.integrations[input.integration.type].allowed_by} | peers.allowed_by
 
 integration_denies := {r | some r in data.integrations[input.integration.type].deny}
 
-integration_hints := {r | some r in data.integrations[input.integration.type].hints}
+integration_hints := {r | some r in data.integrations[input.integration.type].hints} | peers.hints
 
 # allow(ids): the first matching rule id (in sorted order) names the decision; the reasons
 # list every rule that matched.

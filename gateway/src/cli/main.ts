@@ -14,6 +14,7 @@ commands:
   decide -c FILE… [--input FILE|-] judge JSONL request lines; print one decision per line
   dump -c FILE…                   print the effective configuration, secrets redacted
   check -c FILE…                  check the bundle and each integration's reachability
+  import snyk|semgrep FILE [--name N] [--out DIR]  turn a peer's rules into policy data
   genkey                          print a new WireGuard private key
   pubkey                          read a private key on stdin, print its public key
 `;
@@ -25,6 +26,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   decide: async () => (await import('./decide')).decide,
   dump: async () => (await import('./dump')).dump,
   check: async () => (await import('./check')).check,
+  import: async () => (await import('./import')).importRules,
   genkey: async () => (await import('./keys')).genkey,
   pubkey: async () => (await import('./keys')).pubkey,
 };

@@ -28,7 +28,13 @@ interface Part {
 
 const SEGMENT = '[^/]+?';
 const NAME = /^[A-Za-z_$][A-Za-z0-9_$]*/;
-const MODIFIERS = '?+*';
+const MODIFIERS = ['?', '+', '*'];
+
+// The modifier at `i`, or '' when there is none.
+function modifierAt(s: string, i: number): string {
+  const c = s[i];
+  return c !== undefined && MODIFIERS.includes(c) ? c : '';
+}
 
 // Reads `(regex)` at `i`; returns the regex and the index after `)`.
 function readRegex(s: string, i: number): [string, number] {
@@ -85,7 +91,7 @@ function compilePathname(s: string): { regex: string; pieces: Piece[] } {
     const bad = re2Incompatible(part.pattern);
     if (bad !== null) throw new Error(`a ${bad}, which RE2 does not support`);
     regex += partRegex(part);
-    pieces.push({ prefix: part.modifier === '' ? part.prefix : '?' });
+    pieces.push({ prefix: part.prefix });
   };
   let i = 0;
   while (i < s.length) {
@@ -107,7 +113,7 @@ function compilePathname(s: string): { regex: string; pieces: Piece[] } {
       let suffix = '';
       if (matcher !== null) [pattern, j] = matcher;
       suffix = inner.slice(j);
-      const modifier = MODIFIERS.includes(s[close + 1] ?? '') ? (s[close + 1] as string) : '';
+      const modifier = modifierAt(s, close + 1);
       flush();
       if (matcher === null) add({ prefix: '', suffix: '', pattern: escapeRe(canonicalLiteral(prefix)), modifier });
       else add({ prefix, suffix, pattern, modifier });
@@ -117,7 +123,7 @@ function compilePathname(s: string): { regex: string; pieces: Piece[] } {
     const matcher = readMatcher(s, i);
     if (matcher !== null) {
       const [pattern, j] = matcher;
-      const modifier = MODIFIERS.includes(s[j] ?? '') ? (s[j] as string) : '';
+      const modifier = modifierAt(s, j);
       let prefix = '';
       if (text.endsWith('/')) {
         prefix = '/';
