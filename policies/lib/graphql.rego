@@ -14,7 +14,8 @@
 # Refused, each with a reason from reason(body): other body fields; a document longer than
 # max_length; block strings ("""); characters outside the GraphQL lexical grammar; directives
 # (@include, @skip, ...); named fragments (...Name and fragment definitions); more than one
-# operation; subscriptions; selection sets nested deeper than max_depth; an operationName
+# operation; subscriptions; brace groups nested deeper than 12 (the collapse steps in
+# collapsed); an operationName
 # that does not name the operation.
 #
 # How: the document is split into tokens with one regular expression (comments are dropped,
@@ -26,9 +27,6 @@ package lib.graphql
 
 # Longest document accepted, in bytes; scanners send short, fixed documents.
 max_length := 16384
-
-# Deepest selection-set nesting accepted (collapse steps).
-max_depth := 12
 
 name_pattern := `[_A-Za-z][_0-9A-Za-z]*`
 

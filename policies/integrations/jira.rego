@@ -1,0 +1,149 @@
+# Rules for Jira Server and Data Center (integration type "jira"), REST API version 2 (or its
+# alias "latest") under <baseUrl>/rest/api/.
+#
+#   rules  always on: identity and server info, projects, issue types and create metadata,
+#          issue reads and JQL search; creating issues in, and commenting on issues of, the
+#          projects listed in allowed_projects (Jira project keys; empty means none)
+#
+# Jira is where a scanner files its findings, so creating issues is the comment tier and needs
+# no flag, but it is limited to configured projects. Never allowed: editing, transitioning or
+# deleting issues, attachments, users, permissions, admin and webhook endpoints.
+#
+# Jira Server REST reference: https://docs.atlassian.com/software/jira/docs/api/REST/latest/
+package integrations.jira
+
+import data.lib.body
+import data.lib.flags
+import data.lib.http
+import data.lib.match
+
+allowed_by contains id if some id in rules
+
+hints contains "issues can only be created in, and commented on in, the projects listed in allowed_projects" if {
+	issue_write
+	not allowed_project
+}
+
+segments := input.request.segments
+
+request_body := input.request.body
+
+# api(rest): /rest/api/{2,latest}<rest>.
+api(rest) if {
+	segments[0] == "rest"
+	segments[2] in {"2", "latest"}
+	match.path(segments, array.concat(["rest", "api", ":version"], rest))
+}
+
+api_get if {
+	input.integration.surface == "api"
+	input.request.method == "GET"
+}
+
+api_post if {
+	input.integration.surface == "api"
+	input.request.method == "POST"
+	http.complete_body(input.request)
+}
+
+# issue_key(key): a Jira issue key, PROJECT-123.
+issue_key(key) if regex.match(`^[A-Z][A-Z0-9_]*-[1-9][0-9]*$`, key)
+
+# key_project(key): the project key of an issue key.
+key_project(key) := substring(key, 0, indexof(key, "-"))
+
+issue_write if {
+	input.request.method == "POST"
+	api(["issue"])
+}
+
+issue_write if {
+	input.request.method == "POST"
+	api(["issue", ":key", "comment"])
+}
+
+allowed_project if flags.project(object.get(request_body, ["fields", "project", "key"], null))
+
+allowed_project if flags.project(key_project(segments[4]))
+
+# jira.meta.identity: the authenticated user and the server version, to verify the token.
+rules contains "jira.meta.identity" if {
+	api_get
+	some rest in [["myself"], ["serverInfo"]]
+	api(rest)
+}
+
+# jira.projects.read: projects, one project, and the issue types and fields needed to create
+# issues (createmeta).
+rules contains "jira.projects.read" if {
+	api_get
+	some rest in [["project"], ["project", ":key"], ["issuetype"], ["priority"], ["issue", "createmeta"]]
+	api(rest)
+}
+
+rules contains "jira.projects.read" if {
+	api_get
+	api(["issue", "createmeta", ":project", "issuetypes"])
+}
+
+# jira.issues.read: one issue (and its comments), to see whether a finding is already filed.
+rules contains "jira.issues.read" if {
+	api_get
+	api(["issue", ":key"])
+	issue_key(segments[4])
+}
+
+rules contains "jira.issues.read" if {
+	api_get
+	api(["issue", ":key", "comment"])
+	issue_key(segments[4])
+}
+
+# jira.issues.search: JQL search, as GET with query parameters or POST with the documented
+# body fields.
+rules contains "jira.issues.search" if {
+	api_get
+	api(["search"])
+}
+
+rules contains "jira.issues.search" if {
+	api_post
+	api(["search"])
+	body.fields_within(request_body, {"jql", "startAt", "maxResults", "fields", "expand", "validateQuery"})
+	body.strings(request_body, {"jql"})
+}
+
+# Fields a created issue may set; custom fields ("customfield_10010") too.
+issue_fields := {
+	"project", "summary", "description", "issuetype", "labels", "priority", "components",
+	"versions", "fixVersions", "duedate", "environment",
+}
+
+# jira.issues.create: file a finding as an issue, only in an allowed project named by key:
+# {"fields": {"project": {"key": "SEC"}, "summary": ..., "issuetype": ..., ...}}.
+rules contains "jira.issues.create" if {
+	api_post
+	api(["issue"])
+	body.fields_within(request_body, {"fields"})
+	fields := request_body.fields
+	is_object(fields)
+	every name, _ in fields {
+		issue_field(name)
+	}
+	body.fields_within(fields.project, {"key"})
+	flags.project(fields.project.key)
+	is_string(fields.summary)
+}
+
+issue_field(name) if name in issue_fields
+
+issue_field(name) if regex.match(`^customfield_[0-9]+$`, name)
+
+# jira.issues.comment: comment on an issue of an allowed project: {"body": "<text>"}.
+rules contains "jira.issues.comment" if {
+	api_post
+	api(["issue", ":key", "comment"])
+	issue_key(segments[4])
+	flags.project(key_project(segments[4]))
+	body.only_string_field(request_body, "body")
+}

@@ -1,0 +1,75 @@
+# Package-manager paths inside an artifact repository (Artifactory, Nexus): what npm, Maven and
+# pip request to resolve and download dependencies. Each helper takes the segments below the
+# repository's own root (e.g. below /api/npm/<repo> or /repository/<repo>).
+#
+# Only reads of package metadata and package files match; publishing, login (npm adduser,
+# /-/user/...), audit and search endpoints, and every path with a "-" where a package name
+# belongs, do not.
+package lib.packages
+
+npm_name_pattern := `^[A-Za-z0-9][A-Za-z0-9._~-]*$`
+
+npm_scope_pattern := `^@[A-Za-z0-9][A-Za-z0-9._~-]*$`
+
+# npm_package(segments): the packument (all versions' metadata) of one package: name,
+# @scope/name (two segments) or "@scope/name" (one segment, sent as @scope%2Fname).
+npm_package(segments) if npm_name(segments)
+
+# npm_tarball(segments): <name>/-/<file>.tgz, for a plain or scoped name.
+npm_tarball(segments) if {
+	n := count(segments)
+	n >= 3
+	segments[n - 2] == "-"
+	endswith(segments[n - 1], ".tgz")
+	regex.match(npm_name_pattern, segments[n - 1])
+	npm_name(array.slice(segments, 0, n - 2))
+}
+
+npm_name([name]) if regex.match(npm_name_pattern, name)
+
+npm_name([name]) if {
+	[scope, bare] := split(name, "/")
+	regex.match(npm_scope_pattern, scope)
+	regex.match(npm_name_pattern, bare)
+}
+
+npm_name([scope, name]) if {
+	regex.match(npm_scope_pattern, scope)
+	regex.match(npm_name_pattern, name)
+}
+
+# Files of a Maven repository layout that resolving dependencies reads.
+maven_suffixes := {".pom", ".jar", ".module", ".sha1", ".sha256", ".sha512", ".md5", ".asc"}
+
+# maven_file(segments): <group path>/<artifact>/<version>/<file> with a suffix above, or
+# maven-metadata.xml (and its checksums) at the artifact or version level.
+maven_file(segments) if {
+	count(segments) >= 3
+	every s in segments {
+		regex.match(`^[A-Za-z0-9_][A-Za-z0-9._+-]*$`, s)
+	}
+	maven_name(segments[count(segments) - 1])
+}
+
+maven_name(name) if {
+	some suffix in maven_suffixes
+	endswith(name, suffix)
+}
+
+maven_name(name) if startswith(name, "maven-metadata.xml")
+
+pypi_suffixes := {".whl", ".tar.gz", ".zip", ".tar.bz2", ".metadata"}
+
+# pypi_index(segments): the simple index, or one project's page in it (PEP 503).
+pypi_index(["simple"])
+
+pypi_index(["simple", project]) if regex.match(`^[A-Za-z0-9][A-Za-z0-9._-]*$`, project)
+
+# pypi_file(segments): a distribution file linked from the index, packages/.../<file>.
+pypi_file(segments) if {
+	count(segments) >= 2
+	segments[0] == "packages"
+	name := segments[count(segments) - 1]
+	some suffix in pypi_suffixes
+	endswith(name, suffix)
+}
