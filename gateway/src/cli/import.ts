@@ -31,10 +31,11 @@ function defaultName(file: string): string {
 function run(peer: string, file: string, values: Record<string, string | undefined>): ImportResult<SnykRuleset | SemgrepRuleset> {
   const name = values.name ?? defaultName(file);
   if (!RULESET_NAME.test(name)) throw new ConfigError(`--name ${name}: letters, digits, - and _ only`);
+  const list = values.list;
+  if (list !== undefined && list !== 'private' && list !== 'public') throw new ConfigError('--list: private or public');
+  if (peer !== 'snyk' && (list !== undefined || values.surface !== undefined)) throw new ConfigError('--list and --surface apply to snyk only');
   const text = readFileSync(file, 'utf8');
   if (peer === 'snyk') {
-    const list = values.list;
-    if (list !== undefined && list !== 'private' && list !== 'public') throw new ConfigError('--list: private or public');
     let doc: unknown;
     try {
       doc = JSON.parse(text);
@@ -43,7 +44,6 @@ function run(peer: string, file: string, values: Record<string, string | undefin
     }
     return importSnyk(doc, { name, source: basename(file), list, surface: values.surface });
   }
-  if (values.list !== undefined || values.surface !== undefined) throw new ConfigError('--list and --surface apply to snyk only');
   return importSemgrep(text, { name, source: basename(file) });
 }
 
