@@ -1,9 +1,14 @@
 /**
  * `rego-broker run -c FILE…`: start telemetry, the tunnel (when enabled) and the broker; on
  * SIGTERM/SIGINT drain in-flight requests, flush spans and the decision log, remove the tunnel
- * and exit 0.
+ * and exit 0. If the tunnel dies on its own, the same cleanup runs and the exit code is 1.
+ *
+ * The signal handlers are installed before anything is set up: a signal that arrives while
+ * the tunnel is starting (or waiting for its first heartbeat) must still remove the interface,
+ * not kill the process and leave `wireguard-go` running.
  */
 import type { RunningBroker, TunnelView } from '../app';
+import type { BrokerConfig } from '../config/types';
 import { readSecret } from '../config/secrets';
 import { createLogger } from '../telemetry/logger';
 import type { Logger } from '../telemetry/logger';
@@ -13,24 +18,10 @@ import type { Tunnel } from '../../../tunnel/src/tunnel';
 import type { CommandIo } from './args';
 import { loadFromFiles, parseCommand } from './args';
 
-async function openTunnel(
-  config: ReturnType<typeof loadFromFiles>['config'],
-  io: CommandIo,
-  logger: Logger,
-  onFatal: (err: Error) => void,
-): Promise<Tunnel | null> {
-  if (!config.tunnel.enabled) return null;
-  const { startTunnel } = await import('../../../tunnel/src/tunnel');
-  const privateKey = readSecret(config.tunnel.privateKey, 'tunnel.privateKey', io.env);
-  const tunnel = await startTunnel(config.tunnel, { privateKey, logger, onFatal });
-  if (config.tunnel.heartbeat.requiredAtStart) {
-    const ok = await tunnel.waitForFirstHeartbeat((config.tunnel.heartbeat.timeoutSeconds + config.tunnel.heartbeat.intervalSeconds) * 1000);
-    if (!ok) {
-      await tunnel.stop();
-      throw Object.assign(new Error(`tunnel.heartbeat.requiredAtStart: no heartbeat from ${config.tunnel.heartbeat.url}`), { exitCode: 2 });
-    }
-  }
-  return tunnel;
+/** Why the run ends, and with which exit code. */
+interface Outcome {
+  why: string;
+  code: number;
 }
 
 function tunnelView(tunnel: Tunnel): TunnelView {
@@ -40,56 +31,82 @@ function tunnelView(tunnel: Tunnel): TunnelView {
   };
 }
 
-/** Runs until a signal; resolves with the exit code. */
+/** Runs until a signal or a tunnel failure; resolves with the exit code. */
 export async function run(io: CommandIo): Promise<number> {
   const { files } = parseCommand(io.argv);
   const { config, warnings } = loadFromFiles(files, io.env);
   const logger = createLogger(config.telemetry.logLevel);
   for (const w of warnings) logger.warn(w);
-  const telemetry = startTelemetry({ config: config.telemetry, logger, ignorePaths: ADMIN_PATHS });
-  // Loaded after telemetry so the HTTP instrumentation sees the modules the broker uses.
-  const { startBroker } = await import('../app');
 
-  let fatal: ((err: Error) => void) | null = null;
-  const tunnel = await openTunnel(config, io, logger, (err) => fatal?.(err)).catch(async (err: unknown) => {
-    await telemetry.shutdown();
-    throw err;
-  });
-  let broker: RunningBroker;
-  try {
-    broker = await startBroker({
-      config,
-      env: io.env,
-      logger,
-      listenHost: tunnel?.address,
-      tunnel: tunnel ? tunnelView(tunnel) : null,
-    });
-  } catch (err) {
+  // The first of: a signal (exit 0), the tunnel dying (exit 1). Later ones are ignored, so a
+  // second SIGTERM during the drain does not cut the cleanup short.
+  const state: { outcome: Outcome | null } = { outcome: null };
+  let wake = (): void => undefined;
+  const ended = new Promise<void>((resolve) => (wake = resolve));
+  const end = (o: Outcome): void => {
+    if (state.outcome !== null) return;
+    state.outcome = o;
+    wake();
+  };
+  const onSignal = (signal: NodeJS.Signals): void => end({ why: signal, code: 0 });
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+
+  const telemetry = startTelemetry({ config: config.telemetry, logger, ignorePaths: ADMIN_PATHS });
+  let tunnel: Tunnel | null = null;
+  let broker: RunningBroker | null = null;
+  const cleanup = async (): Promise<void> => {
+    await broker?.close();
     await tunnel?.stop();
     await telemetry.shutdown();
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  };
+
+  try {
+    // Loaded after telemetry so the HTTP instrumentation sees the modules the broker uses.
+    const { startBroker } = await import('../app');
+    tunnel = await openTunnel(config, io, logger, (err) => {
+      logger.error({ err: err.message }, 'tunnel failed');
+      end({ why: 'tunnel failed', code: 1 });
+    });
+    if (tunnel !== null && state.outcome === null && config.tunnel.heartbeat.requiredAtStart) {
+      const { timeoutSeconds, intervalSeconds, url } = config.tunnel.heartbeat;
+      const ok = await Promise.race([tunnel.waitForFirstHeartbeat((timeoutSeconds + intervalSeconds) * 1000), ended.then(() => true)]);
+      if (!ok) throw Object.assign(new Error(`tunnel.heartbeat.requiredAtStart: no heartbeat from ${url}`), { exitCode: 2 });
+    }
+    if (state.outcome === null) {
+      broker = await startBroker({
+        config,
+        env: io.env,
+        logger,
+        listenHost: tunnel?.address,
+        tunnel: tunnel ? tunnelView(tunnel) : null,
+      });
+    }
+  } catch (err) {
+    await cleanup();
+    logger.flush();
     throw err;
   }
 
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (why: string, code: number): void => {
-      if (stopping) return;
-      stopping = true;
-      logger.info({ why }, 'shutting down');
-      void (async () => {
-        await broker.close();
-        await tunnel?.stop();
-        await telemetry.shutdown();
-        logger.info('stopped');
-        logger.flush();
-        resolve(code);
-      })();
-    };
-    fatal = (err) => {
-      logger.error({ err: err.message }, 'tunnel failed');
-      stop('tunnel failed', 1);
-    };
-    process.once('SIGTERM', () => stop('SIGTERM', 0));
-    process.once('SIGINT', () => stop('SIGINT', 0));
-  });
+  await ended;
+  const { why, code } = state.outcome ?? { why: 'unknown', code: 1 };
+  logger.info({ why }, 'shutting down');
+  await cleanup();
+  logger.info('stopped');
+  logger.flush();
+  return code;
+}
+
+async function openTunnel(
+  config: BrokerConfig,
+  io: CommandIo,
+  logger: Logger,
+  onFatal: (err: Error) => void,
+): Promise<Tunnel | null> {
+  if (!config.tunnel.enabled) return null;
+  const { startTunnel } = await import('../../../tunnel/src/tunnel');
+  const privateKey = readSecret(config.tunnel.privateKey, 'tunnel.privateKey', io.env);
+  return startTunnel(config.tunnel, { privateKey, logger, onFatal });
 }
