@@ -36,8 +36,8 @@ token_pattern := concat("", [
 	`|-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|\.\.\.|[!():=@\[\]{}|&]`,
 ])
 
-# The whole document is tokens and ignored characters (white space, line terminators, commas).
-lexable_pattern := concat("", [`^(?:[ \t\n\r,]|`, token_pattern, `)*$`])
+# One piece: a run of ignored characters (white space, line terminators, commas) or a token.
+piece_pattern := concat("", [`[ \t\n\r,]+|`, token_pattern])
 
 header_pattern := concat("", [
 	`^(?:(query|mutation|subscription)(?: (`, name_pattern, `))?(?: \( [^(){}]* \))?)?$`,
@@ -64,11 +64,12 @@ document(body) := {
 	"name": header[2],
 	"root_fields": {field_name(m) | some m in regex.find_all_string_submatch_n(root_field_pattern, bare_root, -1)},
 	"root": root,
-	"names": {t | some t in split(text, " "); regex.match(`^[_A-Za-z]`, t)},
+	"names": {t | some t in split(text, " "); substring(t, 0, 1) in name_starts},
 } if {
 	body_shape(body)
-	lexable(body.query)
-	text := normalized(body.query)
+	ps := pieces(body.query)
+	lexable(body.query, ps)
+	text := normalized(ps)
 	not contains(text, "@")
 	not named_fragment(text)
 	parts := structure(text)
@@ -87,17 +88,17 @@ document(body) := {
 reason(body) := "a GraphQL request body must be a JSON object with a string \"query\" and only \"variables\" and \"operationName\" besides" if {
 	not body_shape(body)
 } else := "the GraphQL document is too long or has characters, block strings or tokens this policy does not read" if {
-	not lexable(body.query)
+	not lexable(body.query, pieces(body.query))
 } else := "GraphQL directives (@...) are not accepted" if {
-	contains(normalized(body.query), "@")
+	contains(normalized(pieces(body.query)), "@")
 } else := "GraphQL named fragments are not accepted; use inline fragments (... on Type)" if {
-	named_fragment(normalized(body.query))
+	named_fragment(normalized(pieces(body.query)))
 } else := "the GraphQL document must be exactly one operation with balanced braces, nested at most 12 deep" if {
-	not structure(normalized(body.query))
+	not structure(normalized(pieces(body.query)))
 } else := "the GraphQL operation must be a query or a mutation: {...}, query [Name][(variables)] {...} or mutation ..." if {
-	not header_parts(structure(normalized(body.query))[1])[1] in {"query", "mutation"}
+	not header_parts(structure(normalized(pieces(body.query)))[1])[1] in {"query", "mutation"}
 } else := "operationName must be null or the name of the document's operation" if {
-	not operation_name_matches(body, header_parts(structure(normalized(body.query))[1])[2])
+	not operation_name_matches(body, header_parts(structure(normalized(pieces(body.query)))[1])[2])
 } else := "the root selection set of the GraphQL operation must be plain fields (no fragments at the root)"
 
 # mutation_input(doc, field): the one root field of the mutation `doc` is `field`, called with
@@ -125,24 +126,40 @@ optional_string(x) if is_null(x)
 
 optional_string(x) if is_string(x)
 
-lexable(query) if {
+# pieces(query): the query split into pieces with one regular expression (compiled once).
+pieces(query) := regex.find_all_string_submatch_n(piece_pattern, query, -1)
+
+# lexable(query, ps): the pieces cover every character of the query (matches never overlap,
+# so any character outside the grammar leaves the lengths short), and it has no block string.
+lexable(query, ps) if {
 	count(query) <= max_length
 	not contains(query, `"""`)
-	regex.match(lexable_pattern, query)
+	sum([count(m[0]) | some m in ps]) == count(query)
 }
 
-# normalized(query): the tokens, comments dropped, strings as "~", numbers as "0", joined by
-# one space.
-normalized(query) := concat(" ", [normal_token(m[0]) |
-	some m in regex.find_all_string_submatch_n(token_pattern, query, -1)
-	not startswith(m[0], "#")
+# normalized(ps): the tokens, ignored characters and comments dropped, strings as "~",
+# numbers as "0", joined by one space.
+normalized(ps) := concat(" ", [normal_token(m[0]) |
+	some m in ps
+	not substring(m[0], 0, 1) in ignored_starts
 ])
+
+ignored_starts := {" ", "\t", "\n", "\r", ",", "#"}
 
 normal_token(t) := "~" if {
 	startswith(t, `"`)
 } else := "0" if {
-	regex.match(`^-?[0-9]`, t)
+	substring(t, 0, 1) in number_starts
 } else := t
+
+# First characters of names and of numbers (a set lookup per token instead of a regex).
+name_starts := {
+	"_", "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q", "r",
+	"s", "t", "u", "v", "w", "x", "y", "z", "A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K",
+	"L", "M", "N", "O", "P", "Q", "R", "S", "T", "U", "V", "W", "X", "Y", "Z",
+}
+
+number_starts := {"-", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
 
 # A spread not followed by "on" (a type condition) is a named fragment spread, or an inline
 # fragment without type condition; neither is accepted.
