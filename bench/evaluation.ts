@@ -1,0 +1,120 @@
+/**
+ * Policy evaluation alone, in-process, through the broker's own code: the configuration
+ * loader, `judge` (normalize, resolve, buildInput, evaluate) and the real WasmEvaluator, plus
+ * the decision log's mask evaluation. Bounded by a count and a time per case.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { loadEvaluator } from '../gateway/src/app';
+import { loadFromFiles } from '../gateway/src/cli/args';
+import type { IntegrationConfig } from '../gateway/src/config/types';
+import { judge } from '../gateway/src/policy/judge';
+import type { GateContext, GateRequest } from '../gateway/src/policy/judge';
+import type { PolicyInput } from '../gateway/src/policy/types';
+import { compileSurfaces } from '../gateway/src/request/resolve';
+import { createLogger } from '../gateway/src/telemetry/logger';
+import { percentile } from './measure';
+
+export interface Timing {
+  n: number;
+  /** Microseconds. */
+  p50: number;
+  p99: number;
+  mean: number;
+}
+
+export interface EvalCase {
+  name: string;
+  inputBytes: number;
+  allow: boolean;
+  rule: string | null;
+  /** `evaluator.evaluate` alone (JSON serialization of the input and the WASM evaluation). */
+  evaluate: Timing;
+  /** `judge`: normalize, resolve, build the input, evaluate. */
+  judge: Timing;
+  /** `evaluator.mask`: the decision log's masking of the same input. */
+  mask: Timing;
+}
+
+export interface EvalResults {
+  revision: string;
+  cases: EvalCase[];
+}
+
+function time(fn: () => void, maxN: number, maxMs: number): Timing {
+  for (let i = 0; i < Math.min(500, maxN); i += 1) fn();
+  const samples = new Float64Array(maxN);
+  const deadline = process.hrtime.bigint() + BigInt(maxMs) * 1_000_000n;
+  let n = 0;
+  let total = 0;
+  while (n < maxN) {
+    const t0 = process.hrtime.bigint();
+    fn();
+    const dt = Number(process.hrtime.bigint() - t0) / 1000;
+    samples[n++] = dt;
+    total += dt;
+    if ((n & 63) === 0 && process.hrtime.bigint() > deadline) break;
+  }
+  const sorted = samples.subarray(0, n).sort();
+  return { n, p50: percentile(sorted, 50), p99: percentile(sorted, 99), mean: total / n };
+}
+
+/** Run the evaluation cases against the broker configuration in `configFile`. */
+export async function evaluationBench(configFile: string, upstreamBase: string, env: NodeJS.ProcessEnv): Promise<EvalResults> {
+  const { config } = loadFromFiles([configFile], env);
+  const evaluator = await loadEvaluator(config, createLogger('error'));
+  if (!evaluator.ready) throw new Error(`policy bundle ${config.policy.bundle} could not be loaded`);
+  const gate: GateContext = {
+    integrations: new Map<string, IntegrationConfig>(config.integrations.map((i) => [i.name, i])),
+    surfaces: compileSurfaces(config.integrations),
+    evaluator,
+    dryRun: false,
+  };
+  const headers: IncomingHttpHeaders = { host: '127.0.0.1', accept: 'application/json', 'user-agent': 'rego-broker-bench', connection: 'keep-alive' };
+  const comment = JSON.stringify({ body: 'x'.repeat(64 * 1024 - 12) });
+  const requests: Array<{ name: string; req: GateRequest }> = [
+    {
+      name: 'GET manifest, no body',
+      req: { decisionId: '', method: 'GET', destination: `${upstreamBase}/api/v3/repos/acme/app/contents/package.json?ref=main`, headers, body: Buffer.alloc(0), sourceAddress: '127.0.0.1' },
+    },
+    {
+      name: 'POST comment, 64 KB JSON body',
+      req: {
+        decisionId: '',
+        method: 'POST',
+        destination: `${upstreamBase}/api/v3/repos/acme/app/issues/7/comments`,
+        headers: { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(comment)) },
+        body: Buffer.from(comment),
+        sourceAddress: '127.0.0.1',
+      },
+    },
+    {
+      name: 'DELETE repository (denied), no body',
+      req: { decisionId: '', method: 'DELETE', destination: `${upstreamBase}/api/v3/repos/acme/app`, headers, body: Buffer.alloc(0), sourceAddress: '127.0.0.1' },
+    },
+  ];
+  const cases: EvalCase[] = [];
+  for (const { name, req } of requests) {
+    const decisionId = randomUUID();
+    let input: PolicyInput | null = null;
+    const first = judge({ ...req, decisionId }, gate, (i) => {
+      input = i;
+      return evaluator.evaluate(i, { decisionId });
+    });
+    if (input === null || first.code === 'POLICY_EVAL_FAILED') throw new Error(`${name}: ${first.reasons.join('; ')}`);
+    const built: PolicyInput = input;
+    const big = req.body.length > 0;
+    const maxN = big ? 2000 : 20_000;
+    const maxMs = big ? 6000 : 5000;
+    cases.push({
+      name,
+      inputBytes: Buffer.byteLength(JSON.stringify(built)),
+      allow: first.code === null,
+      rule: first.decision?.rule ?? null,
+      evaluate: time(() => evaluator.evaluate(built, { decisionId }), maxN, maxMs),
+      judge: time(() => judge({ ...req, decisionId }, gate, (i) => evaluator.evaluate(i, { decisionId })), maxN, maxMs),
+      mask: time(() => evaluator.mask(built, first.raw), maxN, maxMs),
+    });
+  }
+  return { revision: evaluator.revision, cases };
+}
