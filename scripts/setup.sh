@@ -4,11 +4,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ "$(id -u)" = "0" ] && { ! command -v wg >/dev/null 2>&1 || ! command -v wireguard-go >/dev/null 2>&1 || ! command -v ip >/dev/null 2>&1; }; then
-  echo "installing wireguard-go, wireguard-tools and iproute2"
+# Debian packages: the tunnel (wireguard-go, wg, ip) and openssl (test certificates).
+missing=()
+for pair in wg:wireguard-tools wireguard-go:wireguard-go ip:iproute2 openssl:openssl; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+done
+if [ "${#missing[@]}" -gt 0 ] && [ "$(id -u)" = "0" ]; then
+  echo "installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq wireguard-go wireguard-tools iproute2 >/dev/null
+  apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 if [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ]; then

@@ -34,6 +34,8 @@ export interface TelemetryOptions {
 }
 
 const REDACTED = 'REDACTED';
+/** Longest a shutdown waits for spans to be flushed (an unreachable collector retries). */
+const SHUTDOWN_MS = 5000;
 
 /**
  * Why this exists: query strings carry tokens (`access_token`, `private_token`, signed URLs),
@@ -86,7 +88,9 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
       requestHook: redactQuery,
     }),
   ];
-  const sdk = new NodeSDK({ serviceName: options.config.serviceName, spanProcessors, instrumentations });
+  // Traces only: empty metric readers and log processors keep the SDK from starting its own
+  // OTLP metrics and logs exporters from the environment.
+  const sdk = new NodeSDK({ serviceName: options.config.serviceName, spanProcessors, instrumentations, metricReaders: [], logRecordProcessors: [] });
   try {
     sdk.start();
   } catch (err) {
@@ -96,10 +100,19 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   return {
     instrumentations,
     shutdown: async () => {
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          logger.warn({ ms: SHUTDOWN_MS }, 'telemetry flush did not finish in time; spans may be lost');
+          resolve();
+        }, SHUTDOWN_MS);
+      });
       try {
-        await sdk.shutdown();
+        await Promise.race([sdk.shutdown(), deadline]);
       } catch (err) {
         logger.warn({ err: (err as Error).message }, 'telemetry shutdown failed');
+      } finally {
+        clearTimeout(timer);
       }
     },
   };
