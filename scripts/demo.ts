@@ -1,19 +1,29 @@
 /**
- * The demo: a sample upstream (a stand-in for GitHub Enterprise) on loopback, the real broker
+ * The demo: a sample upstream (a stand-in for GitHub Enterprise), the real broker
  * (`rego-broker run`) in front of it, and a few allowed and denied requests, each printed with
  * its status, decision id, rule and reasons as the decision log recorded them.
+ *
+ * As root with `ip`, `wg`, `wireguard-go` and /dev/net/tun, it runs the way the broker is
+ * deployed: the SaaS side in one network namespace, the broker and the upstream in another,
+ * and every request goes from the SaaS namespace through a WireGuard tunnel that the broker
+ * dialled out. Otherwise (or with `--local`) everything runs on loopback, and the demo says
+ * why. Namespaces, processes and interfaces are removed at the end, also on failure or Ctrl-C.
  */
+import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { SPAWN_RUNNER } from '../tunnel/src/exec';
+import type { Hub } from '../tunnel/src/lab/hub';
+import { createHub, hubPrerequisites } from '../tunnel/src/lab/hub';
 
 const ROOT = join(__dirname, '..', '..');
 const CLI = join(ROOT, 'dist', 'gateway', 'src', 'cli', 'main.js');
 const TOKEN = 'demo-token-do-not-print';
+const TUNNEL_PROXY_PORT = 8080; // inside the broker's own namespace
+const TUNNEL_ADMIN_PORT = 9090;
 
 interface Sent {
   method: string;
@@ -21,71 +31,227 @@ interface Sent {
   body?: unknown;
   note: string;
 }
+interface Answer {
+  status: number;
+  id: string;
+  body: string;
+}
 
-function startUpstream(): Promise<{ server: http.Server; port: number; seen: string[] }> {
-  const seen: string[] = [];
-  const server = http.createServer((req, res) => {
-    const auth = req.headers.authorization === `Bearer ${TOKEN}` ? 'the configured token' : 'NO TOKEN';
-    seen.push(`${req.method ?? ''} ${req.url ?? ''} (authorization: ${auth})`);
-    req.resume();
+/** The sample upstream: answers every request and prints what it received as a JSON line. */
+const UPSTREAM_SCRIPT = `
+const http = require('node:http');
+const s = http.createServer((req, res) => {
+  req.resume();
+  req.on('end', () => {
+    console.log(JSON.stringify({ method: req.method, url: req.url, authorization: req.headers.authorization ?? null }));
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ name: 'package.json', content: 'eyJuYW1lIjoiYXBwIn0=' }));
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as AddressInfo).port, seen })));
+});
+s.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ listening: s.address().port })));
+`;
+
+/**
+ * The SaaS client: one request given as JSON in argv, the answer as a JSON line. The path is
+ * sent as written: a client that resolved \`%2e%2e\` itself would hide the point.
+ */
+const CLIENT_SCRIPT = `
+const http = require('node:http');
+const o = JSON.parse(process.argv[1]);
+const req = http.request({ host: o.host, port: o.port, method: o.method, path: o.path, headers: o.headers, agent: false }, (res) => {
+  const chunks = [];
+  res.on('data', (c) => chunks.push(c));
+  res.on('end', () => console.log(JSON.stringify({ status: res.statusCode, id: String(res.headers['x-broker-decision-id'] ?? ''), body: Buffer.concat(chunks).toString() })));
+});
+req.setTimeout(10000, () => req.destroy(new Error('no answer within 10 s')));
+req.on('error', (e) => console.log(JSON.stringify({ error: e.code ?? e.message })));
+req.end(o.body);
+`;
+
+/** Where the demo runs: on loopback, or across two namespaces joined by the tunnel. */
+interface Site {
+  /** First lines of the output: which mode and why. */
+  intro: string[];
+  /** Start a process next to the broker (in its namespace, if any). */
+  spawnBrokerSide(cmd: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess;
+  /** The broker configuration keys that depend on the mode. */
+  brokerConfig(): Record<string, unknown>;
+  /** Run the client script from the SaaS side. */
+  client(spec: string): Promise<string>;
+  /** Where the upstream runs, for the output. */
+  upstreamWhere: string;
+  /** Extra lines after the table (what only this mode can show). */
+  extra(listening: { host: string; port: number }): Promise<string[]>;
+  /** Remove everything this site created. Idempotent. */
+  teardown(): Promise<void>;
 }
 
-function request(port: number, s: Sent): Promise<{ status: number; id: string; body: string }> {
-  const body = s.body === undefined ? undefined : JSON.stringify(s.body);
-  return new Promise((resolve, reject) => {
-    // The target is written as is: a client that resolved `%2e%2e` itself would hide the point.
-    const req = http.request(
-      { host: '127.0.0.1', port, method: s.method, path: `/proxy/${s.url}`, headers: { authorization: 'Bearer caller-token', ...(body ? { 'content-type': 'application/json' } : {}) } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, id: String(res.headers['x-broker-decision-id'] ?? ''), body: Buffer.concat(chunks).toString() }));
+function localSite(why: string): Site {
+  const children = new Set<ChildProcess>();
+  return {
+    intro: [`mode: local, everything on 127.0.0.1, no tunnel (${why}).`, '      As root with ip, wg, wireguard-go and /dev/net/tun the demo runs the broker behind a real WireGuard tunnel.'],
+    upstreamWhere: 'on loopback',
+    spawnBrokerSide(cmd, args, env) {
+      const c = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      children.add(c);
+      return c;
+    },
+    brokerConfig: () => ({ listen: { host: '127.0.0.1', port: 0 }, admin: { host: '127.0.0.1', port: 0 } }),
+    client: async (spec) => (await SPAWN_RUNNER.run(process.execPath, ['-e', CLIENT_SCRIPT, spec], { timeoutMs: 15_000 })).stdout,
+    extra: () => Promise.resolve([]),
+    teardown() {
+      for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+      children.clear();
+      return Promise.resolve();
+    },
+  };
+}
+
+function tunnelSite(hub: Hub, dir: string): Site {
+  const keyFile = join(dir, 'wg.key');
+  writeFileSync(keyFile, `${hub.brokerPrivateKey ?? ''}\n`, { mode: 0o600 });
+  chmodSync(keyFile, 0o600);
+  return {
+    intro: [
+      `mode: through a WireGuard tunnel between namespaces ${hub.hubNs} (the SaaS side) and ${hub.brokerNs} (the broker's network).`,
+      `      The broker dials out to the hub at ${hub.peerConfigForBroker.endpoint}; its /proxy listens on its tunnel address`,
+      `      [${hub.brokerTunnelAddress}] only, and every request below is sent from ${hub.hubNs} through the tunnel.`,
+    ],
+    upstreamWhere: `inside ${hub.brokerNs}, next to the broker`,
+    spawnBrokerSide: (cmd, args, env) => hub.spawnInBroker(cmd, args, env),
+    brokerConfig: () => ({
+      listen: { host: '127.0.0.1', port: TUNNEL_PROXY_PORT },
+      admin: { host: '127.0.0.1', port: TUNNEL_ADMIN_PORT },
+      tunnel: {
+        enabled: true,
+        interface: hub.brokerInterface,
+        privateKeyFile: keyFile,
+        deploymentId: hub.deploymentId,
+        peers: [hub.peerConfigForBroker],
+        heartbeat: { url: hub.heartbeatUrl, intervalSeconds: 2, timeoutSeconds: 2, graceSeconds: 2, requiredAtStart: true },
       },
-    );
-    req.on('error', reject);
-    req.end(body);
+    }),
+    client: async (spec) => (await hub.execInHub(process.execPath, ['-e', CLIENT_SCRIPT, spec], { timeoutMs: 15_000 })).stdout,
+    async extra(l) {
+      const direct = await hub.request(`http://${hub.brokerVethAddress}:${l.port}/proxy/http://127.0.0.1/`);
+      const answer = 'error' in direct ? direct.error : `HTTP ${direct.status}`;
+      return [`the same /proxy on the broker's network address ${hub.brokerVethAddress}:${l.port}, from ${hub.hubNs}: ${answer} (it listens on the tunnel only)`];
+    },
+    async teardown() {
+      await hub.teardown();
+      rmSync(keyFile, { force: true });
+    },
+  };
+}
+
+function readLines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
+  if (stream) createInterface({ input: stream }).on('line', onLine);
+}
+
+/** Resolve with the first JSON line of `child`'s `stream` that `pick` accepts; reject if it exits first. */
+function firstLine<T>(child: ChildProcess, stream: 'stdout' | 'stderr', pick: (rec: Record<string, unknown>) => T | undefined, onOther?: (line: string) => void): Promise<T> {
+  return new Promise((resolve, reject) => {
+    let done = false;
+    readLines(child[stream], (line) => {
+      if (done) return;
+      let rec: Record<string, unknown> | null = null;
+      try {
+        rec = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        // not JSON
+      }
+      const hit = rec === null ? undefined : pick(rec);
+      if (hit !== undefined) {
+        done = true;
+        resolve(hit);
+      } else onOther?.(line);
+    });
+    child.once('exit', (code) => {
+      if (!done) reject(new Error(`${child.spawnfile} exited with ${code} before it was ready`));
+    });
+  });
+}
+
+const cleanups: Array<() => Promise<void>> = [];
+let interrupted = false;
+let cleaning: Promise<void> | null = null;
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    for (const c of cleanups.reverse()) {
+      try {
+        await c();
+      } catch (err) {
+        console.error(`cleanup: ${String(err)}`);
+      }
+    }
+  })();
+  return cleaning;
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    interrupted = true;
+    console.error(`\n${signal}: removing what the demo set up`);
+    void cleanup().finally(() => process.exit(130));
   });
 }
 
 async function main(): Promise<void> {
-  const upstream = await startUpstream();
   const dir = mkdtempSync(join(tmpdir(), 'rego-broker-demo-'));
+  const missing = process.argv.includes('--local') ? '--local was given' : hubPrerequisites();
+  let site: Site;
+  if (missing === null) {
+    const pending = createHub();
+    cleanups.push(async () => (await pending.catch(() => null))?.teardown());
+    site = tunnelSite(await pending, dir);
+    cleanups.push(() => site.teardown());
+  } else {
+    site = localSite(missing);
+    cleanups.push(() => site.teardown());
+  }
+  for (const line of site.intro) console.log(line);
+  console.log('');
+
+  const upstream = site.spawnBrokerSide(process.execPath, ['-e', UPSTREAM_SCRIPT], {});
+  const seen: string[] = [];
+  const upstreamPort = await firstLine(upstream, 'stdout', (r) => (typeof r.listening === 'number' ? r.listening : undefined));
+  readLines(upstream.stdout, (line) => {
+    if (!line.startsWith('{"method"')) return;
+    const r = JSON.parse(line) as { method: string; url: string; authorization: string | null };
+    const auth = r.authorization === `Bearer ${TOKEN}` ? 'the configured token' : r.authorization === null ? 'none' : 'NOT the configured token';
+    seen.push(`${r.method} ${r.url} (authorization: ${auth})`);
+  });
+
   const decisionLog = join(dir, 'decisions.jsonl');
-  const ghe = `http://127.0.0.1:${upstream.port}`;
-  const config = join(dir, 'broker.yaml');
+  const ghe = `http://127.0.0.1:${upstreamPort}`;
+  const config = join(dir, 'broker.json');
   writeFileSync(
     config,
-    [
-      'listen: {host: 127.0.0.1, port: 0}',
-      'admin: {host: 127.0.0.1, port: 0}',
-      `telemetry: {decisionLog: {path: "${decisionLog}"}, traces: {exporter: none}}`,
-      'integrations:',
-      `  - {name: ghe, type: github, baseUrl: "${ghe}/api/v3", auth: {scheme: bearer, tokenEnv: DEMO_GHE_TOKEN}, allowCodeAccess: false}`,
-      '',
-    ].join('\n'),
+    `${JSON.stringify(
+      {
+        ...site.brokerConfig(),
+        telemetry: { decisionLog: { path: decisionLog }, traces: { exporter: 'none' } },
+        integrations: [{ name: 'ghe', type: 'github', baseUrl: `${ghe}/api/v3`, auth: { scheme: 'bearer', tokenEnv: 'DEMO_GHE_TOKEN' }, allowCodeAccess: false }],
+      },
+      null,
+      2,
+    )}\n`,
   );
-  console.log(`sample upstream (GitHub Enterprise stand-in): ${ghe}`);
+  console.log(`sample upstream (GitHub Enterprise stand-in), ${site.upstreamWhere}: ${ghe}`);
   console.log(`broker config: ${config}\n`);
 
-  const child = spawn(process.execPath, [CLI, 'run', '-c', config], { env: { ...process.env, DEMO_GHE_TOKEN: TOKEN }, stdio: ['ignore', 'inherit', 'pipe'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    const lines = createInterface({ input: child.stderr });
-    lines.on('line', (line) => {
-      try {
-        const rec = JSON.parse(line) as { msg?: string; port?: number; level?: number };
-        if (rec.msg === 'broker listening' && rec.port) resolve(rec.port);
-        else if ((rec.level ?? 0) >= 40) console.error(line);
-      } catch {
-        console.error(line);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`broker exited with ${code}`)));
-  });
-  console.log(`broker listening on 127.0.0.1:${port}; requests go to /proxy/<absolute URL>\n`);
+  const startedAt = Date.now();
+  const child = site.spawnBrokerSide(process.execPath, [CLI, 'run', '-c', config], { DEMO_GHE_TOKEN: TOKEN });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const listening = await firstLine(
+    child,
+    'stderr',
+    (r) => (r.msg === 'broker listening' && typeof r.port === 'number' ? { host: String(r.host), port: r.port } : undefined),
+    (line) => {
+      if (!line.startsWith('{') || /"level":(4|5|6)\d/.test(line)) console.error(line);
+    },
+  );
+  const shown = listening.host.includes(':') ? `[${listening.host}]` : listening.host;
+  console.log(`broker listening on ${shown}:${listening.port} after ${Date.now() - startedAt} ms; requests go to /proxy/<absolute URL>\n`);
 
   const api = `${ghe}/api/v3/repos/acme/app`;
   const sent: Sent[] = [
@@ -98,11 +264,22 @@ async function main(): Promise<void> {
     { method: 'GET', url: `${api}/contents/%2e%2e/%2e%2e/orgs/acme`, note: 'encoded path traversal' },
     { method: 'GET', url: 'https://evil.example.com/steal', note: 'a host no integration covers' },
   ];
-  const results = [];
-  for (const s of sent) results.push({ s, r: await request(port, s) });
+  const results: Array<{ s: Sent; r: Answer }> = [];
+  for (const s of sent) {
+    const body = s.body === undefined ? undefined : JSON.stringify(s.body);
+    const spec = {
+      host: listening.host, port: listening.port, method: s.method, path: `/proxy/${s.url}`, body,
+      headers: { authorization: 'Bearer caller-token', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    };
+    const out = (await site.client(JSON.stringify(spec))).trim();
+    const r = JSON.parse(out || '{"error":"no output"}') as Answer & { error?: string };
+    if (r.error !== undefined) throw new Error(`${s.method} ${s.url}: ${r.error}`);
+    results.push({ s, r });
+  }
+  const extra = await site.extra(listening);
 
   child.kill('SIGTERM');
-  const exit = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const exit = await exited;
   const records = new Map<string, { result: { rule?: string; reasons?: string[]; code?: string } }>();
   for (const line of readFileSync(decisionLog, 'utf8').split('\n').filter(Boolean)) {
     const rec = JSON.parse(line) as { decision_id: string; result: { rule?: string; reasons?: string[]; code?: string } };
@@ -116,13 +293,16 @@ async function main(): Promise<void> {
     for (const reason of rec?.result.reasons ?? []) console.log(`      - ${reason}`);
   }
   console.log('\nwhat the upstream received (the caller sent "Bearer caller-token"; the broker replaced it):');
-  for (const line of upstream.seen) console.log(`  ${line}`);
+  for (const line of seen) console.log(`  ${line}`);
+  for (const line of extra) console.log(`\n${line}`);
   console.log(`\n${records.size} decision records in ${decisionLog}; the broker exited with ${exit} after SIGTERM`);
-  upstream.server.close();
   if (exit !== 0 || records.size !== sent.length) process.exitCode = 1;
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+main()
+  .catch((err: unknown) => {
+    // After Ctrl-C the children are gone and whatever main was waiting for fails: not news.
+    if (!interrupted) console.error(err);
+    process.exitCode = 1;
+  })
+  .finally(() => cleanup());
