@@ -7,13 +7,15 @@ import data.fixtures
 ruleset := {
 	"peer": "semgrep", "format": 1, "name": "s", "source": "test",
 	"rules": [
-		{"id": "imported.s.0001", "url": "https://ghe.example.com/api/v3/repos/:owner/:repo", "methods": ["GET", "POST"], "regex": `^/api/v3/repos(?:/(?:[^/]+?))(?:/(?:[^/]+?))$`},
-		{"id": "imported.s.0002", "url": "https://ghe.example.com/api/v3/*", "methods": ["HEAD"], "regex": `^/api/v3(?:/(?:.*))$`},
+		{"id": "imported.s.0001", "url": "https://ghe.example.com/api/v3/repos/:owner/:repo", "methods": ["GET", "POST"], "regex": "", "prefix": "", "suffix": "", "skeleton": {"head": ["api", "v3", "repos", null, null], "tail": [], "rest": null}},
+		{"id": "imported.s.0002", "url": "https://ghe.example.com/api/v3/*", "methods": ["HEAD"], "regex": "", "prefix": "", "suffix": "", "skeleton": {"head": ["api", "v3"], "tail": [], "rest": 1}},
+		{"id": "imported.s.0003", "url": "https://ghe.example.com/api/v3/*/refs/:x", "methods": ["GET"], "regex": "", "prefix": "", "suffix": "", "skeleton": {"head": ["api", "v3"], "tail": ["refs", null], "rest": 1}},
+		{"id": "imported.s.0004", "url": "https://ghe.example.com/api/v3/x*y", "methods": ["GET"], "regex": `^/api/v3/x(?:.*)y$`, "prefix": "/api/v3/x", "suffix": "y", "skeleton": null},
 	],
 	"index": {"https://ghe.example.com:443": {
-		"GET": {"api": {"": [0]}},
-		"POST": {"api": {"": [0]}},
-		"HEAD": {"api": {"": [1]}},
+		"GET": {"api": {"": {"5": [0], "*": [2, 3]}}},
+		"POST": {"api": {"": {"5": [0]}}},
+		"HEAD": {"api": {"": {"*": [1]}}},
 	}},
 }
 
@@ -33,6 +35,14 @@ cases := [
 	{"segments": ["repos", "a", "b"], "override": {"port": 8443}, "allow": false},
 	{"segments": ["x", "y", "z"], "method": "HEAD", "allow": true},
 	{"segments": ["x"], "method": "GET", "allow": false},
+	{"segments": ["a", "refs", "b"], "allow": true},
+	{"segments": ["a", "b", "refs", "c"], "allow": true},
+	{"segments": ["refs", "b"], "allow": false},
+	{"segments": ["a", "refs", "b", "c"], "allow": false},
+	{"segments": ["xay"], "allow": true},
+	{"segments": ["x", "y"], "allow": true},
+	{"segments": ["xa"], "allow": false},
+	{"segments": ["ay"], "allow": false},
 ]
 
 test_cases if {

@@ -22,14 +22,14 @@ ruleset := {
 		rule("imported.t.0005", "POST", `^/graphql/?$`, {"filtered": true, "body_regexes": [{"path": ["query"], "regex": `^\{ ?repo`}], "body_values": [{"path": ["flag"], "has_value": false, "value": null}]}),
 	],
 	"index": {"api": {
-		"GET": {"repos": {"package.json": [0]}, "q": {"q": [2]}},
-		"POST": {"webhook": {"webhook": [1]}, "graphql": {"graphql": [4]}},
-		"*": {"any": {"": [3]}},
+		"GET": {"repos": {"package.json": {"*": [0]}}, "q": {"q": {"1": [2]}}},
+		"POST": {"webhook": {"webhook": {"1": [1]}}, "graphql": {"graphql": {"1": [4]}}},
+		"*": {"any": {"": {"*": [3]}}},
 	}},
 }
 
 rule(id, method, re, extra) := object.union(
-	{"id": id, "method": method, "surface": "api", "path": "", "regex": re, "filtered": false, "body_values": [], "body_regexes": [], "queries": [], "headers": []},
+	{"id": id, "method": method, "surface": "api", "path": "", "regex": re, "skeleton": null, "prefix": "/", "suffix": "", "filtered": false, "body_values": [], "body_regexes": [], "queries": [], "headers": []},
 	extra,
 )
 

@@ -5,8 +5,48 @@
  */
 import { encodePathSegment } from '../request/normalize';
 
-/** One piece of a compiled path pattern: fixed text, or a variable part with its `/` prefix. */
-export type Piece = { literal: string } | { prefix: string };
+/**
+ * One piece of a compiled path pattern: fixed text, or a variable part with its prefix and what
+ * it spans when it is a whole-segment part (`one` segment, `many0`/`many1` segments, else `other`).
+ */
+export type Piece = { literal: string } | { prefix: string; span: 'one' | 'many0' | 'many1' | 'other' };
+
+/**
+ * A pattern as whole segments: `head` segments, then (when `rest` is not null) at least `rest`
+ * more, then `tail`. `null` in head or tail is any one segment. Matching this needs no regex.
+ */
+export interface Skeleton {
+  head: (string | null)[];
+  tail: (string | null)[];
+  rest: number | null;
+}
+
+/** The skeleton of a pattern, or null when a part does not span whole segments. */
+export function skeletonOf(pieces: readonly Piece[]): Skeleton | null {
+  const head: (string | null)[] = [];
+  const tail: (string | null)[] = [];
+  let rest: number | null = null;
+  const into = (): (string | null)[] => (rest === null ? head : tail);
+  for (let i = 0; i < pieces.length; i++) {
+    const piece = pieces[i] as Piece;
+    if ('literal' in piece) {
+      if (piece.literal === '/' && pieces.length === 1) return { head: [], tail: [], rest: null };
+      const parts = piece.literal.split('/');
+      // Literal text glued to a part, or an empty segment, is left to the regex.
+      if (parts[0] !== '' || parts.slice(1).some((p) => p === '')) return null;
+      for (const p of parts.slice(1)) into().push(p);
+      continue;
+    }
+    const next = pieces[i + 1];
+    if (piece.prefix !== '/' || piece.span === 'other') return null;
+    const bounded = next === undefined || ('literal' in next ? next.literal.startsWith('/') : next.prefix === '/');
+    if (!bounded) return null;
+    if (piece.span === 'one') into().push(null);
+    else if (rest !== null) return null;
+    else rest = piece.span === 'many1' ? 1 : 0;
+  }
+  return { head, tail, rest };
+}
 
 /** Escape RE2 metacharacters. */
 export function escapeRe(text: string): string {
@@ -63,17 +103,33 @@ export function re2Incompatible(source: string): string | null {
   return null;
 }
 
-/** Add rule position `at` to `index[scope][method][first][last]`. */
+/** Fixed text every match starts and ends with: cheap checks before a regex runs. */
+export function literalEnds(pieces: readonly Piece[]): { prefix: string; suffix: string } {
+  const head = pieces[0];
+  const tail = pieces[pieces.length - 1];
+  return {
+    prefix: head !== undefined && 'literal' in head ? head.literal : '',
+    suffix: tail !== undefined && 'literal' in tail && pieces.length > 1 ? tail.literal : '',
+  };
+}
+
+/** The segment-count index key: the count for a fixed-length skeleton, else `*`. */
+export function lengthKey(skeleton: Skeleton | null): string {
+  return skeleton !== null && skeleton.rest === null ? String(skeleton.head.length) : '*';
+}
+
+/** Add rule position `at` to `index[scope][method][first][last][length]`. */
 export function addToIndex(
-  index: Record<string, Record<string, Record<string, Record<string, number[]>>>>,
-  keys: readonly [string, string, string, string],
+  index: Record<string, Record<string, Record<string, Record<string, Record<string, number[]>>>>>,
+  keys: readonly [string, string, string, string, string],
   at: number,
 ): void {
-  const [scope, method, first, last] = keys;
+  const [scope, method, first, last, length] = keys;
   const byMethod = (index[scope] ??= {});
   const byFirst = (byMethod[method] ??= {});
   const byLast = (byFirst[first] ??= {});
-  (byLast[last] ??= []).push(at);
+  const byLength = (byLast[last] ??= {});
+  (byLength[length] ??= []).push(at);
 }
 
 /** `imported.<name>.<nnnn>`: sorts in file order, so the first matching rule names the decision. */

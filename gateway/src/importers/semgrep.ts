@@ -6,7 +6,7 @@
  * integration of the matching type brings our own rules for them (docs/importers.md).
  */
 import { parse as parseYaml } from 'yaml';
-import { addToIndex, ruleId } from './pattern';
+import { addToIndex, lengthKey, ruleId } from './pattern';
 import type { ImportResult, SemgrepRule, SemgrepRuleset } from './types';
 import { RULESET_FORMAT } from './types';
 import { compileUrlPattern } from './url-pattern';
@@ -56,8 +56,8 @@ export function importSemgrepAllowlist(allowlist: readonly unknown[], options: S
       return;
     }
     const methods = methodsOf(raw.methods, where, warnings);
-    for (const method of methods) addToIndex(data.index, [compiled.origin, method, compiled.first, compiled.last], data.rules.length);
-    const rule: SemgrepRule = { id: ruleId(options.name, at), url: raw.url, methods, regex: compiled.regex };
+    for (const method of methods) addToIndex(data.index, [compiled.origin, method, compiled.first, compiled.last, lengthKey(compiled.skeleton)], data.rules.length);
+    const rule: SemgrepRule = { id: ruleId(options.name, at), url: raw.url, methods, regex: compiled.regex, skeleton: compiled.skeleton, prefix: compiled.prefix, suffix: compiled.suffix };
     data.rules.push(rule);
   });
   return { data, warnings };

@@ -6,8 +6,8 @@
  * case-sensitive (docs/importers.md, "Case-sensitive paths") and literal text is re-encoded
  * canonically. Source: path-to-regexp 1.9.0 `index.js` (`parse`, `tokensToRegExp`).
  */
-import type { Piece } from './pattern';
-import { canonicalLiteral, escapeRe, firstSegment, lastSegment, re2Incompatible } from './pattern';
+import type { Piece, Skeleton } from './pattern';
+import { canonicalLiteral, escapeRe, firstSegment, lastSegment, literalEnds, re2Incompatible, skeletonOf } from './pattern';
 
 /** A Snyk path compiled for the evaluator. */
 export interface CompiledSnykPath {
@@ -16,6 +16,11 @@ export interface CompiledSnykPath {
   /** Index keys: first and last segment every match has (`""` = varies). */
   first: string;
   last: string;
+  /** Literal text every match starts / ends with (checked before the regex). */
+  prefix: string;
+  suffix: string;
+  /** The same pattern as whole segments, when it can be (then the evaluator needs no regex). */
+  skeleton: Skeleton | null;
 }
 
 // path-to-regexp 1.x PATH_REGEXP: escaped char | prefix? (:name(capture)? | (group)) modifier? | *
@@ -23,6 +28,9 @@ const PATH_REGEXP = /(\\.)|([/.])?(?:(?::(\w+)(?:\(((?:\\.|[^\\()])+)\))?|\(((?:
 
 interface Token {
   prefix: string;
+  /** True for the default one-segment pattern or `*`. */
+  plain: boolean;
+  asterisk: boolean;
   optional: boolean;
   repeat: boolean;
   partial: boolean;
@@ -54,6 +62,8 @@ function tokenize(path: string): (string | Token)[] {
     const pattern = capture ?? group;
     tokens.push({
       prefix: prefix ?? '',
+      plain: pattern === undefined,
+      asterisk: asterisk !== undefined,
       optional: modifier === '?' || modifier === '*',
       repeat: modifier === '+' || modifier === '*',
       partial: prefix !== undefined && next !== undefined && next !== prefix,
@@ -63,6 +73,14 @@ function tokenize(path: string): (string | Token)[] {
   if (index < path.length) text += path.slice(index);
   if (text !== '') tokens.push(text);
   return tokens;
+}
+
+// `*` after `/` needs at least one more character, so (no empty segments) one or more segments.
+function spanOf(t: Token): 'one' | 'many0' | 'many1' | 'other' {
+  if (!t.plain || t.partial) return 'other';
+  if (t.asterisk) return t.optional || t.repeat ? 'other' : 'many1';
+  if (t.repeat) return t.optional ? 'many0' : 'many1';
+  return t.optional ? 'other' : 'one';
 }
 
 /**
@@ -89,8 +107,8 @@ export function compileSnykPath(path: string): CompiledSnykPath {
     if (token.optional) capture = token.partial ? `${prefix}(?:${capture})?` : `(?:${prefix}(?:${capture}))?`;
     else capture = `${prefix}(?:${capture})`;
     route += capture;
-    pieces.push({ prefix: token.prefix });
+    pieces.push({ prefix: token.prefix, span: spanOf(token) });
   }
   const body = route === '/' || route === '' ? '' : route;
-  return { regex: `^${body}/?$`, first: firstSegment(pieces), last: lastSegment(pieces) };
+  return { regex: `^${body}/?$`, first: firstSegment(pieces), last: lastSegment(pieces), skeleton: skeletonOf(pieces), ...literalEnds(pieces) };
 }

@@ -7,7 +7,7 @@
 import { globsToRegex } from './glob';
 import { DEFAULT_SURFACE, ORIGIN_MOUNTS, mountPath, originVariable } from './origins';
 import type { Mount } from './origins';
-import { addToIndex, re2Incompatible, ruleId } from './pattern';
+import { addToIndex, lengthKey, re2Incompatible, ruleId } from './pattern';
 import { compileSnykPath } from './snyk-path';
 import type { ImportResult, SnykBodyRegex, SnykBodyValue, SnykHeader, SnykQuery, SnykRule, SnykRuleset } from './types';
 import { RULESET_FORMAT } from './types';
@@ -82,7 +82,7 @@ function mountFor(origin: unknown, fallback: string): Mount | null {
 interface Compiled {
   rule: SnykRule;
   /** Index keys. */
-  keys: readonly [string, string, string, string];
+  keys: readonly [string, string, string, string, string];
 }
 
 function compileRule(raw: unknown, at: number, options: SnykImportOptions, warnings: string[]): Compiled | null {
@@ -123,9 +123,12 @@ function compileRule(raw: unknown, at: number, options: SnykImportOptions, warni
     surface: mounted.surface,
     path: raw.path,
     regex: compiled.regex,
+    skeleton: compiled.skeleton,
+    prefix: compiled.prefix,
+    suffix: compiled.suffix,
     ...compileValid(Array.isArray(raw.valid) ? raw.valid : [], where, warnings),
   };
-  return { rule, keys: [rule.surface, rule.method, compiled.first, compiled.last] };
+  return { rule, keys: [rule.surface, rule.method, compiled.first, compiled.last, lengthKey(compiled.skeleton)] };
 }
 
 /** Import an accept.json document (already parsed). Throws when its shape is unusable. */

@@ -6,8 +6,18 @@
 /** Bumped when the data layout changes; the Rego evaluators check it. */
 export const RULESET_FORMAT = 1;
 
-/** `index[scope][METHOD or "*"][first segment or ""][last segment or ""]` → rule positions. */
-export type RuleIndex = Record<string, Record<string, Record<string, Record<string, number[]>>>>;
+/**
+ * `index[scope][METHOD or "*"][first segment or ""][last segment or ""][segment count or "*"]`
+ * → rule positions.
+ */
+export type RuleIndex = Record<string, Record<string, Record<string, Record<string, Record<string, number[]>>>>>;
+
+/** See `Skeleton` in pattern.ts: whole-segment form of a pattern, matched without regex. */
+export interface RuleSkeleton {
+  head: (string | null)[];
+  tail: (string | null)[];
+  rest: number | null;
+}
 
 /** A body `{path, value}` entry of a Snyk `valid` list. */
 export interface SnykBodyValue {
@@ -49,6 +59,11 @@ export interface SnykRule {
   path: string;
   /** Anchored RE2 regex over `input.request.route` (canonical encoding). */
   regex: string;
+  /** Whole-segment form; when set, the evaluator uses it instead of `regex`. */
+  skeleton: RuleSkeleton | null;
+  /** Literal text every match starts / ends with, checked before `regex`. */
+  prefix: string;
+  suffix: string;
   /** True when the rule has body or query entries (then one of them must hold). */
   filtered: boolean;
   body_values: SnykBodyValue[];
@@ -77,6 +92,11 @@ export interface SemgrepRule {
   methods: string[];
   /** Anchored RE2 regex over `input.request.path` (canonical encoding). */
   regex: string;
+  /** Whole-segment form; when set, the evaluator uses it instead of `regex`. */
+  skeleton: RuleSkeleton | null;
+  /** Literal text every match starts / ends with, checked before `regex`. */
+  prefix: string;
+  suffix: string;
 }
 
 /** `data.imported.<name>` for a Semgrep Network Broker config. */

@@ -6,8 +6,8 @@
  * part is its prefix. Source: URL Pattern Standard, "generate a regular expression and name
  * list" (https://urlpattern.spec.whatwg.org/#generate-a-regular-expression-and-name-list).
  */
-import type { Piece } from './pattern';
-import { canonicalLiteral, escapeRe, firstSegment, lastSegment, re2Incompatible } from './pattern';
+import type { Piece, Skeleton } from './pattern';
+import { canonicalLiteral, escapeRe, firstSegment, lastSegment, literalEnds, re2Incompatible, skeletonOf } from './pattern';
 
 /** A Semgrep URL compiled for the evaluator. */
 export interface CompiledUrlPattern {
@@ -17,9 +17,16 @@ export interface CompiledUrlPattern {
   regex: string;
   first: string;
   last: string;
+  /** Literal text every match starts / ends with (checked before the regex). */
+  prefix: string;
+  suffix: string;
+  /** The pathname as whole segments, when it can be (then the evaluator needs no regex). */
+  skeleton: Skeleton | null;
 }
 
 interface Part {
+  /** Written as a `{…}` group. */
+  group?: boolean;
   prefix: string;
   suffix: string;
   pattern: string;
@@ -75,6 +82,14 @@ function partRegex(p: Part): string {
   return p.modifier === '*' ? `${many}?` : many;
 }
 
+// A `*` after `/` needs at least one more character, so (no empty segments) one or more segments.
+function spanOf(p: Part): 'one' | 'many0' | 'many1' | 'other' {
+  if (p.suffix !== '' || p.group) return 'other';
+  if (p.pattern === SEGMENT) return p.modifier === '' ? 'one' : p.modifier === '+' ? 'many1' : p.modifier === '*' ? 'many0' : 'other';
+  if (p.pattern === '.*') return p.modifier === '' ? 'many1' : 'other';
+  return 'other';
+}
+
 /** Compile a pathname pattern to pieces and a regex body (unanchored). */
 function compilePathname(s: string): { regex: string; pieces: Piece[] } {
   let regex = '';
@@ -91,7 +106,7 @@ function compilePathname(s: string): { regex: string; pieces: Piece[] } {
     const bad = re2Incompatible(part.pattern);
     if (bad !== null) throw new Error(`a ${bad}, which RE2 does not support`);
     regex += partRegex(part);
-    pieces.push({ prefix: part.prefix });
+    pieces.push({ prefix: part.prefix, span: spanOf(part) });
   };
   let i = 0;
   while (i < s.length) {
@@ -115,8 +130,8 @@ function compilePathname(s: string): { regex: string; pieces: Piece[] } {
       suffix = inner.slice(j);
       const modifier = modifierAt(s, close + 1);
       flush();
-      if (matcher === null) add({ prefix: '', suffix: '', pattern: escapeRe(canonicalLiteral(prefix)), modifier });
-      else add({ prefix, suffix, pattern, modifier });
+      if (matcher === null) add({ group: true, prefix: '', suffix: '', pattern: escapeRe(canonicalLiteral(prefix)), modifier });
+      else add({ group: true, prefix, suffix, pattern, modifier });
       i = close + 1 + modifier.length;
       continue;
     }
@@ -162,5 +177,7 @@ export function compileUrlPattern(url: string): CompiledUrlPattern {
     regex: `^${regex}$`,
     first: firstSegment(pieces),
     last: lastSegment(pieces),
+    skeleton: skeletonOf(pieces),
+    ...literalEnds(pieces),
   };
 }

@@ -47,18 +47,67 @@ hints contains concat("", ["imported rule set ", name, " has an unsupported form
 	data.imported[name].format != format
 }
 
-# The route's first and last segment, canonically encoded ("" for the base itself).
-edges(path) := [parts[1], parts[count(parts) - 1]] if {
+# The canonically encoded segments of the route and of the whole path ([] for "/").
+route_segments := segments_of(input.request.route)
+
+path_segments := segments_of(input.request.path)
+
+segments_of("/") := []
+
+segments_of(path) := array.slice(parts, 1, count(parts)) if {
+	path != "/"
 	parts := split(path, "/")
-	count(parts) > 1
 }
 
-# candidates(index, method, path): positions of rules whose method and literal first/last
-# segment admit the request; "*" and "" are the rules for which that key varies.
-candidates(index, method, path) := {i |
-	[first, last] := edges(path)
+# First and last segment ("" when there are none).
+edges([]) := ["", ""]
+
+edges(segs) := [segs[0], segs[count(segs) - 1]] if count(segs) > 0
+
+# candidates(index, method, segs): positions of rules whose method, literal first/last segment
+# and segment count admit the request; "*" and "" index the rules for which that key varies.
+candidates(index, method, segs) := {i |
+	[first, last] := edges(segs)
 	some m in {method, "*"}
 	some f in {first, ""}
 	some l in {last, ""}
-	some i in index[m][f][l]
+	some n in {format_int(count(segs), 10), "*"}
+	some i in index[m][f][l][n]
 }
+
+# path_matches(rule, subject, segs): the rule's pattern matches; by its whole-segment skeleton
+# when it has one (no regex), else by its regex over the encoded subject once its literal prefix
+# and suffix are there (a regex is compiled on every evaluation, so it runs last).
+path_matches(rule, subject, _) if {
+	rule.skeleton == null
+	startswith(subject, rule.prefix)
+	endswith(subject, rule.suffix)
+	regex.match(rule.regex, subject)
+}
+
+path_matches(rule, _, segs) if skeleton_matches(rule.skeleton, segs)
+
+skeleton_matches(sk, segs) if {
+	sk.rest == null
+	count(segs) == count(sk.head)
+	every i, want in sk.head {
+		segment_matches(want, segs[i])
+	}
+}
+
+skeleton_matches(sk, segs) if {
+	is_number(sk.rest)
+	n := count(segs)
+	t := count(sk.tail)
+	n >= (count(sk.head) + sk.rest) + t
+	every i, want in sk.head {
+		segment_matches(want, segs[i])
+	}
+	every j, want in sk.tail {
+		segment_matches(want, segs[(n - t) + j])
+	}
+}
+
+segment_matches(null, _)
+
+segment_matches(want, seg) if want == seg

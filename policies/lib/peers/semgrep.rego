@@ -4,7 +4,8 @@
 # Pattern's pathname (compiled to an anchored RE2 regex at import time) matching the request
 # path. Query and fragment never take part, as at the peer.
 #
-# Rules are looked up by origin, method and literal first/last path segment.
+# Rules are looked up by origin, method, literal first/last path segment and segment count,
+# and matched segment by segment when their pattern allows; only the rest run a regex.
 package lib.peers.semgrep
 
 import data.lib.peers
@@ -14,7 +15,7 @@ origin := concat("", [input.request.scheme, "://", input.request.host, ":", form
 
 # allowed(rs): ids of the rules of rule set rs that allow the request.
 allowed(rs) := {rule.id |
-	some i in peers.candidates(rs.index[origin], input.request.method, input.request.path)
+	some i in peers.candidates(rs.index[origin], input.request.method, peers.path_segments)
 	rule := rs.rules[i]
-	regex.match(rule.regex, input.request.path)
+	peers.path_matches(rule, input.request.path, peers.path_segments)
 }

@@ -9,17 +9,17 @@
 #     regex entry, or all query entries (each value one of the entry's globs);
 #   - every header entry holds (the header equals one of its values).
 #
-# Rules are looked up by surface, method and literal first/last segment, so a request runs
-# the regexes of a few candidates, not of every rule.
+# Rules are looked up by surface, method, literal first/last segment and segment count, and
+# matched segment by segment when their pattern allows; only the rest run a regex.
 package lib.peers.snyk
 
 import data.lib.peers
 
 # allowed(rs): ids of the rules of rule set rs that allow the request.
 allowed(rs) := {rule.id |
-	some i in peers.candidates(rs.index[input.integration.surface], input.request.method, input.request.route)
+	some i in peers.candidates(rs.index[input.integration.surface], input.request.method, peers.route_segments)
 	rule := rs.rules[i]
-	regex.match(rule.regex, input.request.route)
+	peers.path_matches(rule, input.request.route, peers.route_segments)
 	entries_hold(rule)
 	every h in rule.headers {
 		header_holds(h)

@@ -31,7 +31,8 @@ describe('importSnyk', () => {
   test('methods: default GET, any is *, lists index them', () => {
     const { data } = importSnyk([{ path: '/a' }, { method: 'any', path: '/b' }, { method: 'post', path: '/c/:x' }], opts);
     expect(data.rules.map((r) => r.method)).toEqual(['GET', '*', 'POST']);
-    expect(data.index).toEqual({ api: { GET: { a: { a: [0] } }, '*': { b: { b: [1] } }, POST: { c: { '': [2] } } } });
+    expect(data.index).toEqual({ api: { GET: { a: { a: { '1': [0] } } }, '*': { b: { b: { '1': [1] } } }, POST: { c: { '': { '2': [2] } } } } });
+    expect(data.rules[2]).toMatchObject({ skeleton: { head: ['c', null], tail: [], rest: null }, prefix: '/c', suffix: '' });
     expect(data.list).toBeNull();
   });
 
@@ -107,7 +108,7 @@ describe('importSemgrep', () => {
       ['imported.t.0001', ['GET', 'POST']],
       ['imported.t.0003', []],
     ]);
-    expect(data.index['https://ghe.example.com:443']).toEqual({ GET: { api: { '': [0] } }, POST: { api: { '': [0] } } });
+    expect(data.index['https://ghe.example.com:443']).toEqual({ GET: { api: { '': { '5': [0] } } }, POST: { api: { '': { '5': [0] } } } });
     const text = warnings.join('\n');
     expect(text).toMatch(/OPTIONS never matches/);
     expect(text).toMatch(/literal hosts/);

@@ -28,6 +28,18 @@ describe('compileSnykPath (path-to-regexp 1.x)', () => {
     expect([c.first, c.last]).toEqual([first, last]);
   });
 
+  test.each([
+    ['/repos/:o/:r/contents/:path*/package.json', { head: ['repos', null, null, 'contents'], tail: ['package.json'], rest: 0 }],
+    ['/test-blob/*', { head: ['test-blob'], tail: [], rest: 1 }],
+    ['/a/:x+', { head: ['a'], tail: [], rest: 1 }],
+    ['/', { head: [], tail: [], rest: null }],
+    ['/:path*%2Fpackage.json', null],
+    ['/a/:x*/:y*', null],
+    ['/files/:p?', null],
+  ])('skeleton of %s', (path, skeleton) => {
+    expect(compileSnykPath(path).skeleton).toEqual(skeleton);
+  });
+
   test('a backreference in a custom pattern is refused', () => {
     expect(() => compileSnykPath('/x/:id(a\\1)')).toThrow(/backreference/);
   });
