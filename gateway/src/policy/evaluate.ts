@@ -24,6 +24,13 @@ function describe(err: unknown): string {
   return text.length > 300 ? `${text.slice(0, 300)}…` : text;
 }
 
+const encoder = new TextEncoder();
+
+/** The UTF-8 bytes of a JSON text, as opa-wasm takes pre-serialized input (an ArrayBuffer). */
+function encode(text: string): ArrayBuffer {
+  return encoder.encode(text).buffer;
+}
+
 function nowNs(): bigint {
   return process.hrtime.bigint();
 }
@@ -31,6 +38,8 @@ function nowNs(): bigint {
 /** Evaluates a loaded bundle. Create with `WasmEvaluator.load`. */
 export class WasmEvaluator implements PolicyEvaluator {
   readonly ready = true;
+  /** The JSON text of each input evaluated, for `mask` of the same input (collected with it). */
+  private readonly texts = new WeakMap<PolicyInput, string>();
 
   private constructor(
     private policy: LoadedPolicy,
@@ -55,7 +64,9 @@ export class WasmEvaluator implements PolicyEvaluator {
     const start = nowNs();
     let resultSet: unknown;
     try {
-      resultSet = this.policy.evaluate(input, options.entrypoint ?? DECISION_ENTRYPOINT);
+      const text = JSON.stringify(input);
+      this.texts.set(input, text);
+      resultSet = this.policy.evaluate(encode(text), options.entrypoint ?? DECISION_ENTRYPOINT);
     } catch (err) {
       const evalNs = Number(nowNs() - start);
       this.reset();
@@ -66,13 +77,22 @@ export class WasmEvaluator implements PolicyEvaluator {
     return checked.ok ? { ok: true, decision: checked.decision, raw: checked.raw, evalNs } : { ok: false, reason: checked.reason, evalNs };
   }
 
+  /**
+   * Evaluates `system/log/mask` on `{input, result}`, reusing the input's JSON text from
+   * `evaluate` (the document is not serialized twice), and copies the input only when there is
+   * something to erase: with nothing to erase the logged document is the input itself.
+   */
   mask(input: PolicyInput, result: JsonValue): MaskedInput {
-    const copy = structuredClone(input) as unknown as { [key: string]: JsonValue };
-    if (!this.entrypoints.includes(MASK_ENTRYPOINT)) return { input: copy, erased: [] };
+    const asJson = input as unknown as { [key: string]: JsonValue };
+    if (!this.entrypoints.includes(MASK_ENTRYPOINT)) return { input: asJson, erased: [] };
     try {
-      const rs = this.policy.evaluate({ input, result }, MASK_ENTRYPOINT) as Array<{ result?: JsonValue }>;
+      const text = this.texts.get(input) ?? JSON.stringify(input);
+      const rs = this.policy.evaluate(encode(`{"input":${text},"result":${JSON.stringify(result)}}`), MASK_ENTRYPOINT) as Array<{ result?: JsonValue }>;
       const ops = rs[0]?.result ?? [];
-      return { input: copy, erased: applyMask(copy, ops) };
+      if (!Array.isArray(ops) || ops.length === 0) return { input: asJson, erased: [] };
+      const copy = JSON.parse(text) as { [key: string]: JsonValue };
+      const erased = applyMask(copy, ops);
+      return { input: erased.length > 0 ? copy : asJson, erased };
     } catch {
       this.reset();
       return maskFailed(input);

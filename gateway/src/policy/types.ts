@@ -98,7 +98,10 @@ export interface PolicyEvaluator {
   readonly ready: boolean;
   /** Evaluate the decision entrypoint; never throws, never allows on error. */
   evaluate(input: PolicyInput, options: EvaluateOptions): EvaluationResult;
-  /** Apply `system/log/mask` to a copy of the input for the decision log. */
+  /**
+   * Apply `system/log/mask` for the decision log: to a copy of the input when something is
+   * erased; when nothing is, the input itself (never modified).
+   */
   mask(input: PolicyInput, result: JsonValue): MaskedInput;
 }
 
