@@ -27,6 +27,8 @@ export const httpGet: HeartbeatFetch = (url, timeoutMs) =>
         reject(e);
       });
     });
+    // A beat in flight must not keep a stopping broker alive until its timeout.
+    req.once('socket', (socket) => socket.unref());
     const timer = setTimeout(() => req.destroy(new Error(`heartbeat timed out after ${timeoutMs} ms`)), timeoutMs);
     timer.unref();
     req.once('error', (e) => {

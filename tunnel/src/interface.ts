@@ -79,9 +79,12 @@ function killAndWait(child: ChildProcess, ms: number): Promise<void> {
 
 async function startUserspace(o: InterfaceOptions): Promise<{ child: ChildProcess; output: () => string }> {
   // -f keeps wireguard-go in the foreground (no daemonizing fork), so it stays our child.
+  // Its own process group: a Ctrl-C or a group-wide SIGTERM reaches the broker, which then
+  // stops the interface in order, instead of killing it under the broker's feet.
   const child = spawn(o.wireguardGo, ['-f', o.name], {
     env: { WG_PROCESS_FOREGROUND: '1', LOG_LEVEL: 'error' },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
   const output = tail(child);
   const state: { exited: Error | null } = { exited: null };
