@@ -44,6 +44,14 @@ interface Exchange {
 
 const BODYLESS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS']);
 
+/** A stream of one buffer (cheaper than `Readable.from`, which goes through an async iterator). */
+function bodyStream(body: Buffer): Readable {
+  const stream = new Readable({ read: () => undefined });
+  stream.push(body);
+  stream.push(null);
+  return stream;
+}
+
 /** Forwards requests upstream; one per broker, sharing keep-alive agents. */
 export class Forwarder {
   private readonly proxy = createProxyServer({});
@@ -109,7 +117,9 @@ export class Forwarder {
         secure: true,
         xfwd: false,
         agent: url.scheme === 'https' ? this.httpsAgent : this.httpAgent,
-        buffer: Readable.from(body.length > 0 ? [body] : []),
+        // The body was read to judge it; send those bytes. Without a body the (ended) request
+        // itself is piped, which ends the upstream request at once.
+        ...(body.length > 0 ? { buffer: bodyStream(body) } : {}),
       },
       (err: Error) => {
         if (ex.timer) clearTimeout(ex.timer);
