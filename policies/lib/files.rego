@@ -5,45 +5,17 @@
 # "package.jsonx", "notpackage.json" and "Package.json" do not.
 package lib.files
 
-# Exact file names of manifests and lock files, by ecosystem.
-manifest_names := {
-	# JavaScript / TypeScript
-	"package.json", "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml",
-	# Java / Kotlin / Scala
-	"pom.xml", "build.gradle", "build.gradle.kts", "settings.gradle", "settings.gradle.kts",
-	"gradle.lockfile", "build.sbt",
-	# Go
-	"go.mod", "go.sum",
-	# Python
-	"requirements.txt", "Pipfile", "Pipfile.lock", "poetry.lock", "pyproject.toml",
-	"setup.py", "setup.cfg", "uv.lock",
-	# Ruby
-	"Gemfile", "Gemfile.lock", "gems.rb", "gems.locked",
-	# PHP
-	"composer.json", "composer.lock",
-	# Rust
-	"Cargo.toml", "Cargo.lock",
-	# .NET (project files are matched by extension below)
-	"packages.config", "packages.lock.json", "Directory.Packages.props", "paket.dependencies",
-	"paket.lock",
-	# Swift / Objective-C
-	"Podfile", "Podfile.lock", "Package.swift", "Package.resolved", "Cartfile", "Cartfile.resolved",
-	# Elixir
-	"mix.exs", "mix.lock",
-	# Dart / Flutter
-	"pubspec.yaml", "pubspec.lock",
-	# C / C++
-	"conanfile.txt", "conanfile.py", "conan.lock", "vcpkg.json",
-}
+# The manifest and lock file names, and the extensions of project files, are data:
+# lib/manifests/data.json (data.lib.manifests). Each name maps to its ecosystem, e.g.
+# "package.json": "javascript"; each extension (".csproj") to its ecosystem too. Names are
+# looked up by key: a set written here would be rebuilt on every evaluation in WASM.
 
-# File name extensions of manifests whose base name is the project's own name.
-manifest_extensions := {".csproj", ".fsproj", ".vbproj"}
-
-# dependency_manifest(name): name is the file name of a manifest or lock file.
-dependency_manifest(name) if name in manifest_names
-
+# dependency_manifest(name): name is the exact file name of a manifest or lock file, or a
+# project file (e.g. "App.csproj") whose extension follows a non-empty base name.
 dependency_manifest(name) if {
-	some extension in manifest_extensions
+	data.lib.manifests.names[name]
+} else if {
+	some extension, _ in data.lib.manifests.extensions
 	endswith(name, extension)
 	count(name) > count(extension)
 }
@@ -65,6 +37,8 @@ safe_path(path) if {
 	not contains(path, "%")
 	parts := split(trim_prefix(path, "/"), "/")
 	every part in parts {
-		not part in {"", ".", ".."}
+		part != ""
+		part != "."
+		part != ".."
 	}
 }
