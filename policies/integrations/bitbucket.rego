@@ -201,7 +201,7 @@ build_status(b) if {
 	body.optional_numbers(b, {"duration"})
 }
 
-commit_id(s) if regex.match(`^[0-9a-f]{40}(?:[0-9a-f]{24})?$`, s)
+commit_id(s) if match.commit_id(s)
 
 # ---------------------------------------------------------------------------------------------
 # Only with allow_code_access=true.

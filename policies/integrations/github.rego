@@ -389,7 +389,7 @@ review_comment_fields := {
 }
 
 # commit_sha(s): a full commit id (SHA-1, or SHA-256 for repositories that use it).
-commit_sha(s) if regex.match(`^[0-9a-f]{40}(?:[0-9a-f]{24})?$`, s)
+commit_sha(s) if match.commit_id(s)
 
 # ---------------------------------------------------------------------------------------------
 # GraphQL (surface graphql): only the query shapes named here. See lib/graphql.rego.

@@ -217,7 +217,7 @@ rules contains "gitlab.notes.update" if {
 rules contains "gitlab.statuses.create" if {
 	api_send("POST")
 	project(["statuses", ":sha"])
-	regex.match(`^[0-9a-f]{40}(?:[0-9a-f]{24})?$`, segments[3])
+	match.commit_id(segments[3])
 	body.fields_within(request_body, {"state", "ref", "name", "context", "target_url", "description", "coverage", "pipeline_id"})
 	body.one_of(request_body, "state", {"pending", "running", "success", "failed", "canceled", "skipped"})
 	body.optional_strings(request_body, {"ref", "name", "context", "target_url", "description"})

@@ -48,5 +48,27 @@ segment_matches(segment, want) if {
 last(segments) := segments[count(segments) - 1]
 
 # positive_integer(s): s is a decimal number without sign or leading zero, e.g. an issue or
-# pull request number.
-positive_integer(s) if regex.match(`^[1-9][0-9]*$`, s)
+# pull request number (what `^[1-9][0-9]*$` matches, without a regex: a regex is compiled on
+# every evaluation in WASM). Only ASCII digits: "" and "0..." are refused, and trim_left
+# leaves any other character.
+positive_integer(s) if {
+	is_string(s)
+	s != ""
+	not startswith(s, "0")
+	trim_left(s, "0123456789") == ""
+}
+
+# digits(s): s is one or more ASCII digits ("^[0-9]+$" without a regex).
+digits(s) if {
+	is_string(s)
+	s != ""
+	trim_left(s, "0123456789") == ""
+}
+
+# commit_id(s): a full commit id, 40 (SHA-1) or 64 (SHA-256) lower-case hexadecimal digits
+# ("^[0-9a-f]{40}(?:[0-9a-f]{24})?$" without a regex).
+commit_id(s) if {
+	is_string(s)
+	count(s) in [40, 64]
+	trim_left(s, "0123456789abcdef") == ""
+}
