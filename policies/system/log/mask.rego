@@ -12,30 +12,19 @@
 # matched by substring, case-insensitively.
 package system.log
 
-# Words that make a header or query parameter name look secret. Names such as "accept",
-# "content-type" or "ref" contain none of them and stay in the log.
-secret_words := {
-	"auth", # authorization, proxy-authorization, x-auth-token
-	"cookie",
-	"credential", # x-amz-credential
-	"key", # x-api-key, api_key
-	"passwd",
-	"password",
-	"secret", # client_secret, x-webhook-secret
-	"session",
-	"signature", # x-hub-signature-256, x-amz-signature
-	"token", # private-token, access_token, x-amz-security-token
-}
-
-# Short query parameter names that carry a secret but contain none of the words above.
-secret_names := {"sig", "code", "jwt"}
-
+# Words that make a header or query parameter name look secret, and short query parameter
+# names that carry a secret but contain none of them ("sig", "code", "jwt"): the keys of
+# "words" and "names" in secrets/data.json (data.system.log.secrets), each with examples of
+# what it catches. Names such as "accept", "content-type" or "ref" contain none of them and
+# stay in the log. They are data, looked up by key: a set written here would be rebuilt on
+# every evaluation in WASM.
 secret_name(name) if {
-	some word in secret_words
-	contains(lower(name), word)
+	lowered := lower(name)
+	some word, _ in data.system.log.secrets.words
+	contains(lowered, word)
 }
 
-secret_name(name) if lower(name) in secret_names
+secret_name(name) if data.system.log.secrets.names[lower(name)]
 
 mask contains pointer("headers", name) if {
 	some name, _ in input.input.request.headers
