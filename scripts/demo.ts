@@ -18,6 +18,7 @@ import { createInterface } from 'node:readline';
 import { SPAWN_RUNNER } from '../tunnel/src/exec';
 import type { Hub } from '../tunnel/src/lab/hub';
 import { createHub, hubPrerequisites } from '../tunnel/src/lab/hub';
+import { recordingUpstreamScript } from '../tunnel/src/lab/upstream';
 
 const ROOT = join(__dirname, '..', '..');
 const CLI = join(ROOT, 'dist', 'gateway', 'src', 'cli', 'main.js');
@@ -37,19 +38,7 @@ interface Answer {
   body: string;
 }
 
-/** The sample upstream: answers every request and prints what it received as a JSON line. */
-const UPSTREAM_SCRIPT = `
-const http = require('node:http');
-const s = http.createServer((req, res) => {
-  req.resume();
-  req.on('end', () => {
-    console.log(JSON.stringify({ method: req.method, url: req.url, authorization: req.headers.authorization ?? null }));
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ name: 'package.json', content: 'eyJuYW1lIjoiYXBwIn0=' }));
-  });
-});
-s.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ listening: s.address().port })));
-`;
+const UPSTREAM_SCRIPT = recordingUpstreamScript({ name: 'package.json', content: 'eyJuYW1lIjoiYXBwIn0=' });
 
 /**
  * The SaaS client: one request given as JSON in argv, the answer as a JSON line. The path is

@@ -15,6 +15,7 @@ import path from 'node:path';
 import type { Hub } from '../../../tunnel/src/lab/hub';
 import { createHub, hubPrerequisites } from '../../../tunnel/src/lab/hub';
 import { killChild, pollUntil } from '../../../tunnel/src/lab/netns';
+import { recordingUpstreamScript } from '../../../tunnel/src/lab/upstream';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const CLI = path.join(ROOT, 'dist/gateway/src/cli/main.js');
@@ -29,19 +30,7 @@ const missing = hubPrerequisites();
 const describeE2e = missing === null ? describe : describe.skip;
 if (missing !== null) console.warn(`broker tunnel e2e skipped: ${missing}`);
 
-/** The fake upstream (a GitHub Enterprise stand-in): records each request as a JSON line. */
-const UPSTREAM_SCRIPT = `
-const http = require('node:http');
-const s = http.createServer((req, res) => {
-  req.resume();
-  req.on('end', () => {
-    console.log(JSON.stringify({ method: req.method, url: req.url, authorization: req.headers.authorization ?? null }));
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ upstream: 'ghe', url: req.url }));
-  });
-});
-s.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ listening: s.address().port })));
-`;
+const UPSTREAM_SCRIPT = recordingUpstreamScript({ upstream: 'ghe' });
 
 /** GETs each URL read from stdin and prints the answer as a JSON line (for /readyz and /metrics). */
 const PROBE_SCRIPT = `
