@@ -83,7 +83,25 @@ segments := input.request.segments
 
 request_body := input.request.body
 
-api_version if regex.match(`^[1-9][0-9]*\.[0-9]+(?:-preview(?:\.[0-9]+)?)?$`, input.request.query["api-version"][0])
+# api_version: the first api-version value is `<major>.<minor>` with an optional `-preview` or
+# `-preview.<n>` ("7.1", "7.1-preview.1"): what `^[1-9][0-9]*\.[0-9]+(?:-preview(?:\.[0-9]+)?)?$`
+# matches, checked without a regex (compiled on every evaluation in WASM).
+api_version if {
+	parts := split(input.request.query["api-version"][0], "-")
+	[major, minor] := split(parts[0], ".")
+	match.positive_integer(major)
+	match.digits(minor)
+	api_version_label(array.slice(parts, 1, count(parts)))
+}
+
+api_version_label([])
+
+api_version_label(["preview"])
+
+api_version_label([label]) if {
+	startswith(label, "preview.")
+	match.digits(substring(label, count("preview."), -1))
+}
 
 api_version_only if {
 	api_version
