@@ -21,6 +21,20 @@ export interface Skeleton {
   rest: number | null;
 }
 
+/** What the evaluator needs of any compiled peer pattern (Snyk path or Semgrep URL). */
+export interface CompiledMatch {
+  /** Anchored RE2 regex over the canonical path. */
+  regex: string;
+  /** Index keys: first and last segment every match has (`""` = varies). */
+  first: string;
+  last: string;
+  /** Literal text every match starts / ends with (checked before the regex). */
+  prefix: string;
+  suffix: string;
+  /** The same pattern as whole segments, when it can be (then the evaluator needs no regex). */
+  skeleton: Skeleton | null;
+}
+
 /** The skeleton of a pattern, or null when a part does not span whole segments. */
 export function skeletonOf(pieces: readonly Piece[]): Skeleton | null {
   const head: (string | null)[] = [];

@@ -6,22 +6,11 @@
  * case-sensitive (docs/importers.md, "Case-sensitive paths") and literal text is re-encoded
  * canonically. Source: path-to-regexp 1.9.0 `index.js` (`parse`, `tokensToRegExp`).
  */
-import type { Piece, Skeleton } from './pattern';
+import type { CompiledMatch, Piece } from './pattern';
 import { canonicalLiteral, escapeRe, firstSegment, lastSegment, literalEnds, re2Incompatible, skeletonOf } from './pattern';
 
-/** A Snyk path compiled for the evaluator. */
-export interface CompiledSnykPath {
-  /** Anchored RE2 regex over the canonical route. */
-  regex: string;
-  /** Index keys: first and last segment every match has (`""` = varies). */
-  first: string;
-  last: string;
-  /** Literal text every match starts / ends with (checked before the regex). */
-  prefix: string;
-  suffix: string;
-  /** The same pattern as whole segments, when it can be (then the evaluator needs no regex). */
-  skeleton: Skeleton | null;
-}
+/** A Snyk path compiled for the evaluator (matched against the route). */
+export type CompiledSnykPath = CompiledMatch;
 
 // path-to-regexp 1.x PATH_REGEXP: escaped char | prefix? (:name(capture)? | (group)) modifier? | *
 const PATH_REGEXP = /(\\.)|([/.])?(?:(?::(\w+)(?:\(((?:\\.|[^\\()])+)\))?|\(((?:\\.|[^\\()])+)\))([+*?])?|(\*))/g;

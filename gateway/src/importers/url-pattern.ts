@@ -6,22 +6,13 @@
  * part is its prefix. Source: URL Pattern Standard, "generate a regular expression and name
  * list" (https://urlpattern.spec.whatwg.org/#generate-a-regular-expression-and-name-list).
  */
-import type { Piece, Skeleton } from './pattern';
+import type { CompiledMatch, Piece } from './pattern';
 import { canonicalLiteral, escapeRe, firstSegment, lastSegment, literalEnds, re2Incompatible, skeletonOf } from './pattern';
 
-/** A Semgrep URL compiled for the evaluator. */
-export interface CompiledUrlPattern {
+/** A Semgrep URL compiled for the evaluator (matched against the request path). */
+export interface CompiledUrlPattern extends CompiledMatch {
   /** `scheme://host:port`, lower-case, default port applied: the index scope. */
   origin: string;
-  /** Anchored RE2 regex over the canonical request path. */
-  regex: string;
-  first: string;
-  last: string;
-  /** Literal text every match starts / ends with (checked before the regex). */
-  prefix: string;
-  suffix: string;
-  /** The pathname as whole segments, when it can be (then the evaluator needs no regex). */
-  skeleton: Skeleton | null;
 }
 
 interface Part {
