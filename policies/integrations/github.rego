@@ -112,6 +112,15 @@ segments := input.request.segments
 
 request_body := input.request.body
 
+# route: "<surface> <method> <first segment>", e.g. "api GET repos", built once per request
+# (undefined when there are no segments); surface_method: "<surface> <method>", e.g. "raw GET".
+# Each rule starts by comparing one of them, so a request runs past the first line of only the
+# rules of its kind: WASM has no rule indexing and evaluates every rule body of a set on every
+# request.
+route := concat(" ", [input.integration.surface, input.request.method, segments[0]])
+
+surface_method := concat(" ", [input.integration.surface, input.request.method])
+
 api_get if {
 	input.integration.surface == "api"
 	input.request.method == "GET"
@@ -130,80 +139,80 @@ api_send(method) if {
 
 # github.meta.rate_limit: clients check their remaining quota before a scan; no repository data.
 rules contains "github.meta.rate_limit" if {
-	api_get
+	route == "api GET rate_limit"
 	match.path(segments, ["rate_limit"])
 }
 
 # github.meta.user: the authenticated identity, used to verify the configured token works.
 rules contains "github.meta.user" if {
-	api_get
+	route == "api GET user"
 	match.path(segments, ["user"])
 }
 
 # github.user.repos: lists the repositories the configured token can see, to import projects.
 rules contains "github.user.repos" if {
-	api_get
+	route == "api GET user"
 	match.path(segments, ["user", "repos"])
 }
 
 # github.installation.repos: the same list when the credential is a GitHub App installation.
 rules contains "github.installation.repos" if {
-	api_get
+	route == "api GET installation"
 	match.path(segments, ["installation", "repositories"])
 }
 
 # github.org.repos: lists an organization's repositories, to import projects.
 rules contains "github.org.repos" if {
-	api_get
+	route == "api GET orgs"
 	match.path(segments, ["orgs", ":org", "repos"])
 }
 
 # github.repo.metadata: name, visibility and default branch of one repository.
 rules contains "github.repo.metadata" if {
-	api_get
+	route == "api GET repos"
 	match.path(segments, ["repos", ":owner", ":repo"])
 }
 
 # github.repo.branches: branch names and head commit ids, to pick what to scan.
 rules contains "github.repo.branches" if {
-	api_get
+	route == "api GET repos"
 	match.path(segments, ["repos", ":owner", ":repo", "branches"])
 }
 
 # github.repo.branch: one branch and its head commit (a branch name with "/" is sent as %2F).
 rules contains "github.repo.branch" if {
-	api_get
+	route == "api GET repos"
 	match.path(segments, ["repos", ":owner", ":repo", "branches", ":branch"])
 }
 
 # github.repo.tags: tag names and commit ids, to scan releases.
 rules contains "github.repo.tags" if {
-	api_get
+	route == "api GET repos"
 	match.path(segments, ["repos", ":owner", ":repo", "tags"])
 }
 
 # github.repo.languages: bytes per language, to choose which ecosystems to scan.
 rules contains "github.repo.languages" if {
-	api_get
+	route == "api GET repos"
 	match.path(segments, ["repos", ":owner", ":repo", "languages"])
 }
 
 # github.repo.commit_status: the combined CI status of a commit; states and links, no code.
 rules contains "github.repo.commit_status" if {
-	api_get
+	route == "api GET repos"
 	match.path(segments, ["repos", ":owner", ":repo", "commits", ":ref", "status"])
 }
 
 # github.pulls.list: open pull requests (titles, branches, head commits), to scan them.
 rules contains "github.pulls.list" if {
-	api_get
+	route == "api GET repos"
 	match.path(segments, ["repos", ":owner", ":repo", "pulls"])
 }
 
 # github.pulls.get: one pull request as JSON. Asking for the diff or patch media type returns
 # source lines, so that needs code access (github.code.pull_diff).
 rules contains "github.pulls.get" if {
-	api_get
+	route == "api GET repos"
 	match.path(segments, ["repos", ":owner", ":repo", "pulls", ":number"])
 	match.positive_integer(segments[4])
 	not http.asks_for_diff(input.request)
@@ -212,15 +221,14 @@ rules contains "github.pulls.get" if {
 # github.contents.manifest: a dependency manifest or lock file at any depth of the repository,
 # which is what dependency scanning reads. The file name must be a manifest name exactly.
 rules contains "github.contents.manifest" if {
-	api_get
+	route == "api GET repos"
 	match.path_below(segments, ["repos", ":owner", ":repo", "contents"])
 	files.dependency_manifest(match.last(segments))
 }
 
 # github.raw.manifest: the same files from the raw host, /:owner/:repo/:ref/<path>/<manifest>.
 rules contains "github.raw.manifest" if {
-	input.integration.surface == "raw"
-	input.request.method == "GET"
+	surface_method == "raw GET"
 	match.path_below(segments, [":owner", ":repo", ":ref"])
 	files.dependency_manifest(match.last(segments))
 }
@@ -228,8 +236,7 @@ rules contains "github.raw.manifest" if {
 # github.issues.comment.create: post scan results as a comment on an issue or pull request
 # (pull requests are issues for this endpoint). Only {"body": "<text>"}: no other field.
 rules contains "github.issues.comment.create" if {
-	input.integration.surface == "api"
-	input.request.method == "POST"
+	route == "api POST repos"
 	match.path(segments, ["repos", ":owner", ":repo", "issues", ":number", "comments"])
 	match.positive_integer(segments[4])
 	http.complete_body(input.request)
@@ -238,8 +245,7 @@ rules contains "github.issues.comment.create" if {
 
 # github.issues.comment.update: update such a comment in place on a rescan. Only {"body"}.
 rules contains "github.issues.comment.update" if {
-	input.integration.surface == "api"
-	input.request.method == "PATCH"
+	route == "api PATCH repos"
 	match.path(segments, ["repos", ":owner", ":repo", "issues", "comments", ":comment_id"])
 	match.positive_integer(segments[5])
 	http.complete_body(input.request)
@@ -252,61 +258,60 @@ rules contains "github.issues.comment.update" if {
 
 # github.code.contents: any file or directory listing through the contents API.
 code_rules contains "github.code.contents" if {
-	api_get
+	route == "api GET repos"
 	match.path_or_below(segments, ["repos", ":owner", ":repo", "contents"])
 }
 
 # github.code.git_data: trees (the file list), blobs (file content) and commits of the git
 # object database, read by object id.
 code_rules contains "github.code.git_data" if {
-	api_get
+	route == "api GET repos"
 	some kind in ["trees", "blobs", "commits"]
 	match.path_below(segments, ["repos", ":owner", ":repo", "git", kind])
 }
 
 # github.code.git_data: refs (branch and tag heads), listed or read one by one.
 code_rules contains "github.code.git_data" if {
-	api_get
+	route == "api GET repos"
 	match.path_or_below(segments, ["repos", ":owner", ":repo", "git", "refs"])
 }
 
 # github.code.commits: commit history and single commits, which include file patches.
 code_rules contains "github.code.commits" if {
-	api_get
+	route == "api GET repos"
 	match.path_or_below(segments, ["repos", ":owner", ":repo", "commits"])
 }
 
 # github.code.compare: the diff between two commits (base...head).
 code_rules contains "github.code.compare" if {
-	api_get
+	route == "api GET repos"
 	match.path_below(segments, ["repos", ":owner", ":repo", "compare"])
 }
 
 # github.code.archive: a tarball or zipball of the whole repository at a ref.
 code_rules contains "github.code.archive" if {
-	api_get
+	route == "api GET repos"
 	some format in ["tarball", "zipball"]
 	match.path_or_below(segments, ["repos", ":owner", ":repo", format])
 }
 
 # github.code.pull_files: the files of a pull request, each with its patch (source lines).
 code_rules contains "github.code.pull_files" if {
-	api_get
+	route == "api GET repos"
 	match.path(segments, ["repos", ":owner", ":repo", "pulls", ":number", "files"])
 	match.positive_integer(segments[4])
 }
 
 # github.code.pull_diff: one pull request in any media type, including diff and patch.
 code_rules contains "github.code.pull_diff" if {
-	api_get
+	route == "api GET repos"
 	match.path(segments, ["repos", ":owner", ":repo", "pulls", ":number"])
 	match.positive_integer(segments[4])
 }
 
 # github.code.raw: any file from the raw host, /:owner/:repo/:ref/<path>.
 code_rules contains "github.code.raw" if {
-	input.integration.surface == "raw"
-	input.request.method == "GET"
+	surface_method == "raw GET"
 	match.path_below(segments, [":owner", ":repo", ":ref"])
 }
 
@@ -317,7 +322,7 @@ code_rules contains "github.code.raw" if {
 # github.clone.refs: first step of a clone (smart HTTP ref advertisement), only for the fetch
 # service: /:owner/:repo.git/info/refs?service=git-upload-pack.
 clone_rules contains "github.clone.refs" if {
-	input.integration.surface == "git"
+	surface_method == "git GET"
 	git.refs(input.request, [":owner", ":repo"])
 	git.repository_name(segments[1])
 }
@@ -325,7 +330,7 @@ clone_rules contains "github.clone.refs" if {
 # github.clone.pack: second step of a clone, fetching the pack: POST
 # /:owner/:repo.git/git-upload-pack. The push endpoint, git-receive-pack, has no rule.
 clone_rules contains "github.clone.pack" if {
-	input.integration.surface == "git"
+	surface_method == "git POST"
 	git.upload_pack(input.request, [":owner", ":repo"])
 	git.repository_name(segments[1])
 }
@@ -348,6 +353,7 @@ comment_endpoint if {
 # request). Only the fields GitHub documents: state (one of four), target_url, description,
 # context. https://docs.github.com/en/rest/commits/statuses#create-a-commit-status
 rules contains "github.statuses.create" if {
+	route == "api POST repos"
 	api_send("POST")
 	match.path(segments, ["repos", ":owner", ":repo", "statuses", ":sha"])
 	commit_sha(segments[4])
@@ -358,7 +364,7 @@ rules contains "github.statuses.create" if {
 
 # github.statuses.list: the statuses of a commit, to update the scanner's own status.
 rules contains "github.statuses.list" if {
-	api_get
+	route == "api GET repos"
 	match.path(segments, ["repos", ":owner", ":repo", "commits", ":ref", "statuses"])
 }
 
@@ -366,6 +372,7 @@ rules contains "github.statuses.list" if {
 # vulnerable dependency is declared). Only the documented fields, body required.
 # https://docs.github.com/en/rest/pulls/comments#create-a-review-comment-for-a-pull-request
 rules contains "github.pulls.comment.create" if {
+	route == "api POST repos"
 	api_send("POST")
 	match.path(segments, ["repos", ":owner", ":repo", "pulls", ":number", "comments"])
 	match.positive_integer(segments[4])
@@ -377,6 +384,7 @@ rules contains "github.pulls.comment.create" if {
 
 # github.pulls.comment.update: update such a review comment on a rescan. Only {"body"}.
 rules contains "github.pulls.comment.update" if {
+	route == "api PATCH repos"
 	api_send("PATCH")
 	match.path(segments, ["repos", ":owner", ":repo", "pulls", "comments", ":comment_id"])
 	match.positive_integer(segments[5])
@@ -396,8 +404,7 @@ commit_sha(s) if match.commit_id(s)
 # ---------------------------------------------------------------------------------------------
 
 graphql_post if {
-	input.integration.surface == "graphql"
-	input.request.method == "POST"
+	surface_method == "graphql POST"
 	count(segments) == 0
 }
 
@@ -417,6 +424,7 @@ graphql_code_names := {"object", "text", "file", "entries", "Blob", "Tree", "Tre
 # github.graphql.read: one query over repository, organization and user metadata (names,
 # branches, pull requests, dependency graph manifests), without file contents.
 rules contains "github.graphql.read" if {
+	graphql_post
 	gql.operation == "query"
 	count(gql.root_fields - graphql_read_roots) == 0
 	count(gql.names & graphql_code_names) == 0
@@ -424,6 +432,7 @@ rules contains "github.graphql.read" if {
 
 # github.code.graphql_read: the same queries including file contents (object, Blob.text, ...).
 code_rules contains "github.code.graphql_read" if {
+	graphql_post
 	gql.operation == "query"
 	count(gql.root_fields - graphql_read_roots) == 0
 }
@@ -433,6 +442,7 @@ code_rules contains "github.code.graphql_read" if {
 # clientMutationId]} and a result selection that reads no file contents.
 # https://docs.github.com/en/graphql/reference/mutations#addcomment
 rules contains "github.graphql.add_comment" if {
+	graphql_post
 	var := graphql.mutation_input(gql, "addComment")
 	comment := request_body.variables[var]
 	body.fields_within(comment, {"subjectId", "body", "clientMutationId"})
@@ -451,6 +461,7 @@ rules contains "github.graphql.add_comment" if {
 # Only branches: a tag or any other ref namespace is refused.
 # https://docs.github.com/en/rest/git/refs#create-a-reference
 write_rules contains "github.writes.branch" if {
+	route == "api POST repos"
 	api_send("POST")
 	match.path(segments, ["repos", ":owner", ":repo", "git", "refs"])
 	body.fields_within(request_body, {"ref", "sha"})
@@ -464,6 +475,7 @@ write_rules contains "github.writes.branch" if {
 # branch is required, so the default branch is never written implicitly).
 # https://docs.github.com/en/rest/repos/contents#create-or-update-file-contents
 write_rules contains "github.writes.contents" if {
+	route == "api PUT repos"
 	api_send("PUT")
 	match.path_below(segments, ["repos", ":owner", ":repo", "contents"])
 	files.dependency_manifest(match.last(segments))
@@ -477,6 +489,7 @@ write_rules contains "github.writes.contents" if {
 # github.writes.pull: open the fix pull request from the fix branch.
 # https://docs.github.com/en/rest/pulls/pulls#create-a-pull-request
 write_rules contains "github.writes.pull" if {
+	route == "api POST repos"
 	api_send("POST")
 	match.path(segments, ["repos", ":owner", ":repo", "pulls"])
 	body.fields_within(request_body, {"title", "head", "base", "body", "draft", "maintainer_can_modify"})
@@ -541,8 +554,7 @@ webhook_rules contains "github.hooks.update" if {
 
 # github.hooks.delete: remove a hook when the customer disconnects the scanner.
 webhook_rules contains "github.hooks.delete" if {
-	input.integration.surface == "api"
-	input.request.method == "DELETE"
+	surface_method == "api DELETE"
 	hooks_path([":hook_id"])
 	match.positive_integer(match.last(segments))
 }
