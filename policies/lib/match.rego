@@ -34,14 +34,15 @@ prefix(segments, pattern) if {
 	}
 }
 
+# segment_matches(segment, want): segment equals want, or want is a ":name" placeholder and
+# segment is a string. One else-chain, so the equality (the common case) is tried first and
+# the placeholder test only when it fails. (A segment that equals ":name" literally matches
+# either way.)
 segment_matches(segment, want) if {
+	segment == want
+} else if {
 	startswith(want, ":")
 	is_string(segment)
-}
-
-segment_matches(segment, want) if {
-	not startswith(want, ":")
-	segment == want
 }
 
 # last(segments): the final segment (the file name for contents and raw paths).
