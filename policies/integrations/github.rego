@@ -112,12 +112,17 @@ segments := input.request.segments
 
 request_body := input.request.body
 
-# route: "<surface> <method> <first segment>", e.g. "api GET repos", built once per request
-# (undefined when there are no segments); surface_method: "<surface> <method>", e.g. "raw GET".
-# Each rule starts by comparing one of them, so a request runs past the first line of only the
-# rules of its kind: WASM has no rule indexing and evaluates every rule body of a set on every
-# request.
-route := concat(" ", [input.integration.surface, input.request.method, segments[0]])
+# route: "<surface> <method> <first segment>", e.g. "api GET user", and below a repository
+# (/repos/:owner/:repo/<area>/...) also the area: "api GET repos contents" for
+# GET /repos/acme/app/contents/package.json, "api GET repos" for /repos/acme/app itself.
+# Built once per request (undefined when there are no segments). surface_method:
+# "<surface> <method>", e.g. "raw GET". Each rule starts by comparing one of them, so a
+# request runs past the first line of only the rules of its kind: WASM has no rule indexing
+# and evaluates every rule body of a set on every request.
+route := concat(" ", [input.integration.surface, input.request.method, "repos", segments[3]]) if {
+	segments[0] == "repos"
+	count(segments) > 3
+} else := concat(" ", [input.integration.surface, input.request.method, segments[0]])
 
 surface_method := concat(" ", [input.integration.surface, input.request.method])
 
@@ -175,44 +180,44 @@ rules contains "github.repo.metadata" if {
 
 # github.repo.branches: branch names and head commit ids, to pick what to scan.
 rules contains "github.repo.branches" if {
-	route == "api GET repos"
+	route == "api GET repos branches"
 	match.path(segments, ["repos", ":owner", ":repo", "branches"])
 }
 
 # github.repo.branch: one branch and its head commit (a branch name with "/" is sent as %2F).
 rules contains "github.repo.branch" if {
-	route == "api GET repos"
+	route == "api GET repos branches"
 	match.path(segments, ["repos", ":owner", ":repo", "branches", ":branch"])
 }
 
 # github.repo.tags: tag names and commit ids, to scan releases.
 rules contains "github.repo.tags" if {
-	route == "api GET repos"
+	route == "api GET repos tags"
 	match.path(segments, ["repos", ":owner", ":repo", "tags"])
 }
 
 # github.repo.languages: bytes per language, to choose which ecosystems to scan.
 rules contains "github.repo.languages" if {
-	route == "api GET repos"
+	route == "api GET repos languages"
 	match.path(segments, ["repos", ":owner", ":repo", "languages"])
 }
 
 # github.repo.commit_status: the combined CI status of a commit; states and links, no code.
 rules contains "github.repo.commit_status" if {
-	route == "api GET repos"
+	route == "api GET repos commits"
 	match.path(segments, ["repos", ":owner", ":repo", "commits", ":ref", "status"])
 }
 
 # github.pulls.list: open pull requests (titles, branches, head commits), to scan them.
 rules contains "github.pulls.list" if {
-	route == "api GET repos"
+	route == "api GET repos pulls"
 	match.path(segments, ["repos", ":owner", ":repo", "pulls"])
 }
 
 # github.pulls.get: one pull request as JSON. Asking for the diff or patch media type returns
 # source lines, so that needs code access (github.code.pull_diff).
 rules contains "github.pulls.get" if {
-	route == "api GET repos"
+	route == "api GET repos pulls"
 	match.path(segments, ["repos", ":owner", ":repo", "pulls", ":number"])
 	match.positive_integer(segments[4])
 	not http.asks_for_diff(input.request)
@@ -221,7 +226,7 @@ rules contains "github.pulls.get" if {
 # github.contents.manifest: a dependency manifest or lock file at any depth of the repository,
 # which is what dependency scanning reads. The file name must be a manifest name exactly.
 rules contains "github.contents.manifest" if {
-	route == "api GET repos"
+	route == "api GET repos contents"
 	match.path_below(segments, ["repos", ":owner", ":repo", "contents"])
 	files.dependency_manifest(match.last(segments))
 }
@@ -236,7 +241,7 @@ rules contains "github.raw.manifest" if {
 # github.issues.comment.create: post scan results as a comment on an issue or pull request
 # (pull requests are issues for this endpoint). Only {"body": "<text>"}: no other field.
 rules contains "github.issues.comment.create" if {
-	route == "api POST repos"
+	route == "api POST repos issues"
 	match.path(segments, ["repos", ":owner", ":repo", "issues", ":number", "comments"])
 	match.positive_integer(segments[4])
 	http.complete_body(input.request)
@@ -245,7 +250,7 @@ rules contains "github.issues.comment.create" if {
 
 # github.issues.comment.update: update such a comment in place on a rescan. Only {"body"}.
 rules contains "github.issues.comment.update" if {
-	route == "api PATCH repos"
+	route == "api PATCH repos issues"
 	match.path(segments, ["repos", ":owner", ":repo", "issues", "comments", ":comment_id"])
 	match.positive_integer(segments[5])
 	http.complete_body(input.request)
@@ -258,53 +263,53 @@ rules contains "github.issues.comment.update" if {
 
 # github.code.contents: any file or directory listing through the contents API.
 code_rules contains "github.code.contents" if {
-	route == "api GET repos"
+	route == "api GET repos contents"
 	match.path_or_below(segments, ["repos", ":owner", ":repo", "contents"])
 }
 
 # github.code.git_data: trees (the file list), blobs (file content) and commits of the git
 # object database, read by object id.
 code_rules contains "github.code.git_data" if {
-	route == "api GET repos"
+	route == "api GET repos git"
 	some kind in ["trees", "blobs", "commits"]
 	match.path_below(segments, ["repos", ":owner", ":repo", "git", kind])
 }
 
 # github.code.git_data: refs (branch and tag heads), listed or read one by one.
 code_rules contains "github.code.git_data" if {
-	route == "api GET repos"
+	route == "api GET repos git"
 	match.path_or_below(segments, ["repos", ":owner", ":repo", "git", "refs"])
 }
 
 # github.code.commits: commit history and single commits, which include file patches.
 code_rules contains "github.code.commits" if {
-	route == "api GET repos"
+	route == "api GET repos commits"
 	match.path_or_below(segments, ["repos", ":owner", ":repo", "commits"])
 }
 
 # github.code.compare: the diff between two commits (base...head).
 code_rules contains "github.code.compare" if {
-	route == "api GET repos"
+	route == "api GET repos compare"
 	match.path_below(segments, ["repos", ":owner", ":repo", "compare"])
 }
 
 # github.code.archive: a tarball or zipball of the whole repository at a ref.
 code_rules contains "github.code.archive" if {
-	route == "api GET repos"
 	some format in ["tarball", "zipball"]
+	route == concat(" ", ["api GET repos", format])
 	match.path_or_below(segments, ["repos", ":owner", ":repo", format])
 }
 
 # github.code.pull_files: the files of a pull request, each with its patch (source lines).
 code_rules contains "github.code.pull_files" if {
-	route == "api GET repos"
+	route == "api GET repos pulls"
 	match.path(segments, ["repos", ":owner", ":repo", "pulls", ":number", "files"])
 	match.positive_integer(segments[4])
 }
 
 # github.code.pull_diff: one pull request in any media type, including diff and patch.
 code_rules contains "github.code.pull_diff" if {
-	route == "api GET repos"
+	route == "api GET repos pulls"
 	match.path(segments, ["repos", ":owner", ":repo", "pulls", ":number"])
 	match.positive_integer(segments[4])
 }
@@ -353,7 +358,7 @@ comment_endpoint if {
 # request). Only the fields GitHub documents: state (one of four), target_url, description,
 # context. https://docs.github.com/en/rest/commits/statuses#create-a-commit-status
 rules contains "github.statuses.create" if {
-	route == "api POST repos"
+	route == "api POST repos statuses"
 	api_send("POST")
 	match.path(segments, ["repos", ":owner", ":repo", "statuses", ":sha"])
 	commit_sha(segments[4])
@@ -364,7 +369,7 @@ rules contains "github.statuses.create" if {
 
 # github.statuses.list: the statuses of a commit, to update the scanner's own status.
 rules contains "github.statuses.list" if {
-	route == "api GET repos"
+	route == "api GET repos commits"
 	match.path(segments, ["repos", ":owner", ":repo", "commits", ":ref", "statuses"])
 }
 
@@ -372,7 +377,7 @@ rules contains "github.statuses.list" if {
 # vulnerable dependency is declared). Only the documented fields, body required.
 # https://docs.github.com/en/rest/pulls/comments#create-a-review-comment-for-a-pull-request
 rules contains "github.pulls.comment.create" if {
-	route == "api POST repos"
+	route == "api POST repos pulls"
 	api_send("POST")
 	match.path(segments, ["repos", ":owner", ":repo", "pulls", ":number", "comments"])
 	match.positive_integer(segments[4])
@@ -384,7 +389,7 @@ rules contains "github.pulls.comment.create" if {
 
 # github.pulls.comment.update: update such a review comment on a rescan. Only {"body"}.
 rules contains "github.pulls.comment.update" if {
-	route == "api PATCH repos"
+	route == "api PATCH repos pulls"
 	api_send("PATCH")
 	match.path(segments, ["repos", ":owner", ":repo", "pulls", "comments", ":comment_id"])
 	match.positive_integer(segments[5])
@@ -461,7 +466,7 @@ rules contains "github.graphql.add_comment" if {
 # Only branches: a tag or any other ref namespace is refused.
 # https://docs.github.com/en/rest/git/refs#create-a-reference
 write_rules contains "github.writes.branch" if {
-	route == "api POST repos"
+	route == "api POST repos git"
 	api_send("POST")
 	match.path(segments, ["repos", ":owner", ":repo", "git", "refs"])
 	body.fields_within(request_body, {"ref", "sha"})
@@ -475,7 +480,7 @@ write_rules contains "github.writes.branch" if {
 # branch is required, so the default branch is never written implicitly).
 # https://docs.github.com/en/rest/repos/contents#create-or-update-file-contents
 write_rules contains "github.writes.contents" if {
-	route == "api PUT repos"
+	route == "api PUT repos contents"
 	api_send("PUT")
 	match.path_below(segments, ["repos", ":owner", ":repo", "contents"])
 	files.dependency_manifest(match.last(segments))
@@ -489,7 +494,7 @@ write_rules contains "github.writes.contents" if {
 # github.writes.pull: open the fix pull request from the fix branch.
 # https://docs.github.com/en/rest/pulls/pulls#create-a-pull-request
 write_rules contains "github.writes.pull" if {
-	route == "api POST repos"
+	route == "api POST repos pulls"
 	api_send("POST")
 	match.path(segments, ["repos", ":owner", ":repo", "pulls"])
 	body.fields_within(request_body, {"title", "head", "base", "body", "draft", "maintainer_can_modify"})
@@ -510,11 +515,13 @@ person(p) if {
 # hooks_path(rest): /repos/:owner/:repo/hooks<rest> or /orgs/:org/hooks<rest>.
 hooks_path(rest) if {
 	segments[0] == "repos"
+	segments[3] == "hooks"
 	match.path(segments, array.concat(["repos", ":owner", ":repo", "hooks"], rest))
 }
 
 hooks_path(rest) if {
 	segments[0] == "orgs"
+	segments[2] == "hooks"
 	match.path(segments, array.concat(["orgs", ":org", "hooks"], rest))
 }
 
