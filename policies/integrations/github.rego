@@ -85,15 +85,18 @@ hints contains graphql.reason(input.request.body) if {
 }
 
 hints contains "a GraphQL query may only select the root fields viewer, rateLimit, repository, organization and user" if {
+	graphql_post
 	gql.operation == "query"
 	count(gql.root_fields - graphql_read_roots) > 0
 }
 
 hints contains "a GraphQL mutation must be addComment(input: $variable) with variables {subjectId, body[, clientMutationId]}" if {
+	graphql_post
 	gql.operation == "mutation"
 }
 
 hints contains "the GraphQL document selects file contents (object, text, file, entries, Blob, Tree, TreeEntry, blame); that needs allow_code_access=true" if {
+	graphql_post
 	count(gql.names & graphql_code_names) > 0
 	not flags.code_access
 }
@@ -407,6 +410,10 @@ commit_sha(s) if match.commit_id(s)
 # ---------------------------------------------------------------------------------------------
 # GraphQL (surface graphql): only the query shapes named here. See lib/graphql.rego.
 # ---------------------------------------------------------------------------------------------
+
+# graphql_post: a POST to the GraphQL endpoint. False (not undefined) otherwise, so it is
+# evaluated once per request and every GraphQL rule and hint stops at its first line.
+default graphql_post := false
 
 graphql_post if {
 	surface_method == "graphql POST"
