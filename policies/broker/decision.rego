@@ -57,11 +57,21 @@ integration_known if {
 # Or the integration is judged by imported rule sets (a type without a package of its own).
 integration_known if peers.in_use
 
-integration_allowed_by := {id | some id in data.integrations[input.integration.type].allowed_by} | peers.allowed_by
+# The type's own ids, joined by the imported rules' only when the integration uses them (the
+# union and the rule set lookups are skipped for the common case).
+integration_allowed_by := own_allowed_by if {
+	not peers.in_use
+} else := own_allowed_by | peers.allowed_by
+
+own_allowed_by := {id | some id in data.integrations[input.integration.type].allowed_by}
 
 integration_denies := {r | some r in data.integrations[input.integration.type].deny}
 
-integration_hints := {r | some r in data.integrations[input.integration.type].hints} | peers.hints
+integration_hints := own_hints if {
+	not peers.in_use
+} else := own_hints | peers.hints
+
+own_hints := {r | some r in data.integrations[input.integration.type].hints}
 
 # allow(ids): the first matching rule id (in sorted order) names the decision; the reasons
 # list every rule that matched.
