@@ -238,7 +238,8 @@ status_states := {"error", "failed", "notApplicable", "notSet", "pending", "succ
 rules contains "azure.statuses.create" if {
 	api_send("POST")
 	repo(["commits", ":sha", "statuses"])
-	regex.match(`^[0-9a-f]{40}$`, segments[count(segments) - 2])
+	match.commit_id(segments[count(segments) - 2])
+	count(segments[count(segments) - 2]) == 40
 	status(request_body)
 }
 

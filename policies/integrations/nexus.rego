@@ -32,7 +32,7 @@ api_get if {
 hosted := array.slice(segments, 2, count(segments)) if {
 	segments[0] == "repository"
 	count(segments) > 2
-	regex.match(`^[A-Za-z0-9][A-Za-z0-9._-]*$`, segments[1])
+	match.word(segments[1], match.alnum, concat("", [match.alnum, "._-"])) # ^[A-Za-z0-9][A-Za-z0-9._-]*$
 }
 
 # nexus.repos.list: repository names and formats, to know where packages live.

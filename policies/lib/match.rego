@@ -73,3 +73,19 @@ commit_id(s) if {
 	count(s) in [40, 64]
 	trim_left(s, "0123456789abcdef") == ""
 }
+
+# word(s, first, rest): s is non-empty, its first character is one of the characters of
+# `first` and every character of s is one of `rest` (which includes `first`). A character
+# class pattern such as `^[A-Za-z0-9][A-Za-z0-9._-]*$` without a regex: trim_left removes the
+# allowed characters, and anything else is left over.
+word(s, first, rest) if {
+	is_string(s)
+	s != ""
+	trim_left(substring(s, 0, 1), first) == ""
+	trim_left(s, rest) == ""
+}
+
+# Character sets for word.
+alnum := "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+upper_digits := "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"

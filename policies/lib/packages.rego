@@ -7,9 +7,16 @@
 # belongs, do not.
 package lib.packages
 
-npm_name_pattern := `^[A-Za-z0-9][A-Za-z0-9._~-]*$`
+import data.lib.match
 
-npm_scope_pattern := `^@[A-Za-z0-9][A-Za-z0-9._~-]*$`
+# Names and scopes are checked without a regex (compiled on every evaluation in WASM):
+# npm_word(s) is `^[A-Za-z0-9][A-Za-z0-9._~-]*$`, npm_scope(s) is `^@[A-Za-z0-9][A-Za-z0-9._~-]*$`.
+npm_word(s) if match.word(s, match.alnum, concat("", [match.alnum, "._~-"]))
+
+npm_scope(s) if {
+	startswith(s, "@")
+	npm_word(substring(s, 1, -1))
+}
 
 # npm_package(segments): the packument (all versions' metadata) of one package: name,
 # @scope/name (two segments) or "@scope/name" (one segment, sent as @scope%2Fname).
@@ -21,21 +28,21 @@ npm_tarball(segments) if {
 	n >= 3
 	segments[n - 2] == "-"
 	endswith(segments[n - 1], ".tgz")
-	regex.match(npm_name_pattern, segments[n - 1])
+	npm_word(segments[n - 1])
 	npm_name(array.slice(segments, 0, n - 2))
 }
 
-npm_name([name]) if regex.match(npm_name_pattern, name)
+npm_name([name]) if npm_word(name)
 
 npm_name([name]) if {
 	[scope, bare] := split(name, "/")
-	regex.match(npm_scope_pattern, scope)
-	regex.match(npm_name_pattern, bare)
+	npm_scope(scope)
+	npm_word(bare)
 }
 
 npm_name([scope, name]) if {
-	regex.match(npm_scope_pattern, scope)
-	regex.match(npm_name_pattern, name)
+	npm_scope(scope)
+	npm_word(name)
 }
 
 # Files of a Maven repository layout that resolving dependencies reads.
@@ -46,7 +53,7 @@ maven_suffixes := {".pom", ".jar", ".module", ".sha1", ".sha256", ".sha512", ".m
 maven_file(segments) if {
 	count(segments) >= 3
 	every s in segments {
-		regex.match(`^[A-Za-z0-9_][A-Za-z0-9._+-]*$`, s)
+		match.word(s, concat("", [match.alnum, "_"]), concat("", [match.alnum, "._+-"])) # ^[A-Za-z0-9_][A-Za-z0-9._+-]*$
 	}
 	maven_name(segments[count(segments) - 1])
 }
@@ -63,7 +70,7 @@ pypi_suffixes := {".whl", ".tar.gz", ".zip", ".tar.bz2", ".metadata"}
 # pypi_index(segments): the simple index, or one project's page in it (PEP 503).
 pypi_index(["simple"])
 
-pypi_index(["simple", project]) if regex.match(`^[A-Za-z0-9][A-Za-z0-9._-]*$`, project)
+pypi_index(["simple", project]) if match.word(project, match.alnum, concat("", [match.alnum, "._-"])) # ^[A-Za-z0-9][A-Za-z0-9._-]*$
 
 # pypi_file(segments): a distribution file linked from the index, packages/.../<file>.
 pypi_file(segments) if {
