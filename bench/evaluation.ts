@@ -4,7 +4,10 @@
  * the decision log's mask evaluation. Bounded by a count and a time per case.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadEvaluator } from '../gateway/src/app';
 import { loadFromFiles } from '../gateway/src/cli/args';
 import type { IntegrationConfig } from '../gateway/src/config/types';
@@ -117,4 +120,39 @@ export async function evaluationBench(configFile: string, upstreamBase: string, 
     });
   }
   return { revision: evaluator.revision, cases };
+}
+
+/**
+ * `node dist/bench/evaluation.js`: this section alone, against a throwaway configuration with
+ * one github integration (the upstream is never contacted) and policies/build/bundle.tar.gz.
+ */
+if (require.main === module) {
+  const dir = mkdtempSync(join(tmpdir(), 'rego-broker-eval-'));
+  const configFile = join(dir, 'broker.yaml');
+  const bundle = join(__dirname, '..', '..', 'policies', 'build', 'bundle.tar.gz');
+  const upstream = 'http://127.0.0.1:9';
+  writeFileSync(
+    configFile,
+    [
+      'listen: {host: 127.0.0.1, port: 0}',
+      'admin: {host: 127.0.0.1, port: 0}',
+      `policy: {bundle: "${bundle}"}`,
+      'integrations:',
+      `  - {name: ghe, type: github, baseUrl: "${upstream}/api/v3", auth: {scheme: bearer, tokenEnv: BENCH_GHE_TOKEN}}`,
+      '',
+    ].join('\n'),
+  );
+  evaluationBench(configFile, upstream, { ...process.env, BENCH_GHE_TOKEN: 'bench-token' }).then(
+    (r) => {
+      process.stdout.write(`bundle ${r.revision}\n`);
+      for (const c of r.cases) {
+        const t = (x: Timing): string => `p50 ${x.p50.toFixed(1)} p99 ${x.p99.toFixed(1)}`;
+        process.stdout.write(`${c.name} (${c.inputBytes} B, ${c.rule ?? '-'}): evaluate ${t(c.evaluate)}; judge ${t(c.judge)}; mask ${t(c.mask)} µs\n`);
+      }
+    },
+    (err: unknown) => {
+      process.stderr.write(`${(err as Error).message}\n`);
+      process.exitCode = 1;
+    },
+  );
 }
