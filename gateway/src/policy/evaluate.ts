@@ -71,8 +71,6 @@ function nowNs(): bigint {
 /** Evaluates a loaded bundle. Create with `WasmEvaluator.load`. */
 export class WasmEvaluator implements PolicyEvaluator {
   readonly ready = true;
-  /** The JSON text of each input evaluated, for `mask` of the same input (collected with it). */
-  private readonly texts = new WeakMap<PolicyInput, string>();
 
   private constructor(
     private policy: LoadedPolicy,
@@ -97,9 +95,7 @@ export class WasmEvaluator implements PolicyEvaluator {
     const start = nowNs();
     let resultSet: unknown;
     try {
-      const text = JSON.stringify(input);
-      this.texts.set(input, text);
-      resultSet = run(this.policy, text, options.entrypoint ?? DECISION_ENTRYPOINT);
+      resultSet = run(this.policy, JSON.stringify(input), options.entrypoint ?? DECISION_ENTRYPOINT);
     } catch (err) {
       const evalNs = Number(nowNs() - start);
       this.reset();
@@ -111,15 +107,16 @@ export class WasmEvaluator implements PolicyEvaluator {
   }
 
   /**
-   * Evaluates `system/log/mask` on `{input, result}`, reusing the input's JSON text from
-   * `evaluate` (the document is not serialized twice), and copies the input only when there is
-   * something to erase: with nothing to erase the logged document is the input itself.
+   * Evaluates `system/log/mask` on `{input, result}` and copies the input only when there is
+   * something to erase: with nothing to erase the logged document is the input itself. (The
+   * input is serialized again rather than remembered from `evaluate`: a WeakMap keyed by every
+   * request's input costs more in garbage collection than a second `JSON.stringify`.)
    */
   mask(input: PolicyInput, result: JsonValue): MaskedInput {
     const asJson = input as unknown as { [key: string]: JsonValue };
     if (!this.entrypoints.includes(MASK_ENTRYPOINT)) return { input: asJson, erased: [] };
     try {
-      const text = this.texts.get(input) ?? JSON.stringify(input);
+      const text = JSON.stringify(input);
       const rs = run(this.policy, `{"input":${text},"result":${JSON.stringify(result)}}`, MASK_ENTRYPOINT) as Array<{ result?: JsonValue }>;
       const ops = rs[0]?.result ?? [];
       if (!Array.isArray(ops) || ops.length === 0) return { input: asJson, erased: [] };
