@@ -45,8 +45,9 @@ segment_matches(segment, want) if {
 	is_string(segment)
 }
 
-# last(segments): the final segment (the file name for contents and raw paths).
-last(segments) := segments[count(segments) - 1]
+# last(segments): the final segment (the file name for contents and raw paths). Read from the
+# reversed array: arithmetic on numbers is decimal, and slow, in WASM.
+last(segments) := array.reverse(segments)[0]
 
 # positive_integer(s): s is a decimal number without sign or leading zero, e.g. an issue or
 # pull request number (what `^[1-9][0-9]*$` matches, without a regex: a regex is compiled on
