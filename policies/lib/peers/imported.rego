@@ -16,8 +16,12 @@ rulesets contains name if {
 	is_string(name)
 }
 
-# The integration uses imported rules: it is judged even if its type has no package.
-in_use if count(rulesets) > 0
+# The integration uses imported rules: it is judged even if its type has no package. (Tested
+# on the flag itself, so the set is built only when there is one.)
+in_use if {
+	some name in input.integration.flags.rulesets
+	is_string(name)
+}
 
 # Ids of the imported rules that allow this request.
 allowed_by contains id if {
