@@ -41,7 +41,7 @@ function safeTarget(target: string): string {
 function loggedInput(f: RecordFacts): { input: JsonValue; erased?: string[] } {
   const j = f.judgement;
   if (j?.input) {
-    const masked = f.evaluator.mask(j.input, j.raw ?? null);
+    const masked = f.evaluator.mask(j.input, j.raw ?? null, j.inputJson ?? undefined);
     return masked.erased.length > 0 ? { input: masked.input, erased: masked.erased } : { input: masked.input };
   }
   if (j?.url) {

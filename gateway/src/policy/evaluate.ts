@@ -94,8 +94,10 @@ export class WasmEvaluator implements PolicyEvaluator {
   evaluate(input: PolicyInput, options: EvaluateOptions): EvaluationResult {
     const start = nowNs();
     let resultSet: unknown;
+    let inputJson: string | undefined;
     try {
-      resultSet = run(this.policy, JSON.stringify(input), options.entrypoint ?? DECISION_ENTRYPOINT);
+      inputJson = JSON.stringify(input);
+      resultSet = run(this.policy, inputJson, options.entrypoint ?? DECISION_ENTRYPOINT);
     } catch (err) {
       const evalNs = Number(nowNs() - start);
       this.reset();
@@ -103,20 +105,21 @@ export class WasmEvaluator implements PolicyEvaluator {
     }
     const evalNs = Number(nowNs() - start);
     const checked = checkDecision(resultSet);
-    return checked.ok ? { ok: true, decision: checked.decision, raw: checked.raw, evalNs } : { ok: false, reason: checked.reason, evalNs };
+    return checked.ok
+      ? { ok: true, decision: checked.decision, raw: checked.raw, evalNs, inputJson }
+      : { ok: false, reason: checked.reason, evalNs, inputJson };
   }
 
   /**
    * Evaluates `system/log/mask` on `{input, result}` and copies the input only when there is
-   * something to erase: with nothing to erase the logged document is the input itself. (The
-   * input is serialized again rather than remembered from `evaluate`: a WeakMap keyed by every
-   * request's input costs more in garbage collection than a second `JSON.stringify`.)
+   * something to erase: with nothing to erase the logged document is the input itself. The
+   * caller hands back the JSON text `evaluate` returned, so a large body is not serialized twice.
    */
-  mask(input: PolicyInput, result: JsonValue): MaskedInput {
+  mask(input: PolicyInput, result: JsonValue, inputJson?: string): MaskedInput {
     const asJson = input as unknown as { [key: string]: JsonValue };
     if (!this.entrypoints.includes(MASK_ENTRYPOINT)) return { input: asJson, erased: [] };
     try {
-      const text = JSON.stringify(input);
+      const text = inputJson ?? JSON.stringify(input);
       const rs = run(this.policy, `{"input":${text},"result":${JSON.stringify(result)}}`, MASK_ENTRYPOINT) as Array<{ result?: JsonValue }>;
       const ops = rs[0]?.result ?? [];
       if (!Array.isArray(ops) || ops.length === 0) return { input: asJson, erased: [] };

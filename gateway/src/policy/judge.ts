@@ -53,6 +53,8 @@ export interface Judgement {
   /** True when the policy denied but dry-run let the request through. */
   dryRun: boolean;
   evalNs: number;
+  /** The input's JSON text as evaluated, handed to the mask so it is not serialized again. */
+  inputJson: string | null;
 }
 
 function rejected(req: GateRequest, code: ErrorCode, reason: string, extra: Partial<Judgement> = {}): Judgement {
@@ -68,6 +70,7 @@ function rejected(req: GateRequest, code: ErrorCode, reason: string, extra: Part
     integration: null,
     dryRun: false,
     evalNs: 0,
+    inputJson: null,
     ...extra,
   };
 }
@@ -99,7 +102,7 @@ export function judge(req: GateRequest, ctx: GateContext, evaluate: (input: Poli
     sourceAddress: req.sourceAddress,
   });
   const result = evaluate(input);
-  const base = { url, resolved, integration, input, evalNs: result.evalNs };
+  const base = { url, resolved, integration, input, evalNs: result.evalNs, inputJson: result.inputJson ?? null };
   if (!result.ok) return rejected(req, ErrorCode.POLICY_EVAL_FAILED, result.reason, base);
   const { decision } = result;
   const denied = !decision.allow;

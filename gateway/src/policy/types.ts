@@ -84,8 +84,8 @@ export interface EvaluateOptions {
 
 /** Outcome of an evaluation: a decision, or a failure that must deny. */
 export type EvaluationResult =
-  | { ok: true; decision: Decision; raw: JsonValue; evalNs: number }
-  | { ok: false; reason: string; evalNs: number };
+  | { ok: true; decision: Decision; raw: JsonValue; evalNs: number; inputJson?: string }
+  | { ok: false; reason: string; evalNs: number; inputJson?: string };
 
 /**
  * Evaluation behind one narrow interface (OPA SDK `Decision`, OTel `Sampler`): the real one
@@ -100,9 +100,10 @@ export interface PolicyEvaluator {
   evaluate(input: PolicyInput, options: EvaluateOptions): EvaluationResult;
   /**
    * Apply `system/log/mask` for the decision log: to a copy of the input when something is
-   * erased; when nothing is, the input itself (never modified).
+   * erased; when nothing is, the input itself (never modified). `inputJson` is the input's
+   * JSON text from `evaluate`, when the caller kept it, so it is not serialized twice.
    */
-  mask(input: PolicyInput, result: JsonValue): MaskedInput;
+  mask(input: PolicyInput, result: JsonValue, inputJson?: string): MaskedInput;
 }
 
 /** The input as the decision log records it. */
