@@ -82,7 +82,8 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   const evaluator = options.evaluator ?? (await loadEvaluator(config, logger));
   const decisionLog = options.decisionLog ?? new StreamDecisionLog(config.telemetry.decisionLog.path, logger);
   const ca = config.proxy.caFile ? readFileSync(config.proxy.caFile, 'utf8') : undefined;
-  const forwarder = new Forwarder(config.proxy, ca);
+  const tracer = trace.getTracer(TRACER_NAME, VERSION);
+  const forwarder = new Forwarder(config.proxy, tracer, ca);
   const metrics = new Metrics();
   const handlerOptions = {
     policy: config.policy,
@@ -93,7 +94,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     forwarder,
     decisionLog,
     metrics,
-    tracer: trace.getTracer(TRACER_NAME, VERSION),
+    tracer,
     labels: { app: 'rego-broker', id: randomUUID(), version: VERSION },
   };
   const server = http.createServer({ requestTimeout: config.proxy.timeoutMs + config.proxy.idleTimeoutMs }, brokerHandler(handlerOptions));

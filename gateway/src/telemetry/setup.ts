@@ -86,6 +86,9 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     new HttpInstrumentation({
       ignoreIncomingRequestHook: (req) => ignore.has((req.url ?? '').split('?', 1)[0] ?? ''),
       requestHook: redactQuery,
+      // The proxy makes its own CLIENT span (see proxy/proxy.ts): the outgoing side of this
+      // instrumentation wraps every stream listener and costs more than the proxying itself.
+      disableOutgoingRequestInstrumentation: true,
     }),
   ];
   // Traces only: empty metric readers and log processors keep the SDK from starting its own

@@ -72,7 +72,15 @@ describe('allowed request', () => {
     expect(record!.trace_id).toBe(server!.spanContext().traceId);
     expect(record!.span_id).toBe(server!.spanContext().spanId);
     expect(evalSpan!.spanContext().traceId).toBe(server!.spanContext().traceId);
-    expect(spans.some((s) => s.kind === SpanKind.CLIENT)).toBe(true);
+    const client = spans.find((s) => s.kind === SpanKind.CLIENT && s.attributes['server.port'] === upstream.port);
+    expect(client?.attributes).toMatchObject({
+      'http.request.method': 'GET',
+      'server.address': '127.0.0.1',
+      'http.response.status_code': 200,
+      'url.full': `http://127.0.0.1:${upstream.port}/api/v3/repos/acme/app/contents/package.json?REDACTED`,
+    });
+    expect(client!.parentSpanContext?.spanId).toBe(server!.spanContext().spanId);
+    expect(got.headers.traceparent).toBe(`00-${server!.spanContext().traceId}-${client!.spanContext().spanId}-01`);
   });
 });
 
