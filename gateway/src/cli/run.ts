@@ -13,7 +13,6 @@ import { readSecret } from '../config/secrets';
 import { createLogger } from '../telemetry/logger';
 import type { Logger } from '../telemetry/logger';
 import { startTelemetry } from '../telemetry/setup';
-import { ADMIN_PATHS } from '../server/admin';
 import type { Tunnel } from '../../../tunnel/src/tunnel';
 import type { CommandIo } from './args';
 import { loadFromFiles, parseCommand } from './args';
@@ -52,7 +51,7 @@ export async function run(io: CommandIo): Promise<number> {
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
 
-  const telemetry = startTelemetry({ config: config.telemetry, logger, ignorePaths: ADMIN_PATHS });
+  const telemetry = startTelemetry({ config: config.telemetry, logger });
   let tunnel: Tunnel | null = null;
   let broker: RunningBroker | null = null;
   const cleanup = async (): Promise<void> => {
@@ -64,7 +63,6 @@ export async function run(io: CommandIo): Promise<number> {
   };
 
   try {
-    // Loaded after telemetry so the HTTP instrumentation sees the modules the broker uses.
     const { startBroker } = await import('../app');
     tunnel = await openTunnel(config, io, logger, (err) => {
       logger.error({ err: err.message }, 'tunnel failed');

@@ -7,8 +7,6 @@ export interface AdminOptions {
   metrics: () => Promise<string>;
 }
 
-export const ADMIN_PATHS = ['/healthz', '/readyz', '/metrics'] as const;
-
 function send(res: ServerResponse, status: number, type: string, body: string): void {
   res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
   res.end(body);

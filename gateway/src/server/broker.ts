@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { Span, Tracer } from '@opentelemetry/api';
 import type { DecisionLog } from '../audit/decision-log';
 import { buildRecord } from '../audit/record';
@@ -23,6 +23,7 @@ import { extractDestination } from '../request/normalize';
 import { readBody } from '../request/receive';
 import type { CompiledSurfaces } from '../request/resolve';
 import * as semconv from '../telemetry/semconv';
+import { startServerSpan } from '../telemetry/server-span';
 import type { Metrics } from './metrics';
 import { DECISION_HEADER, sendError } from './respond';
 
@@ -42,17 +43,23 @@ export interface BrokerHandlerOptions {
 }
 
 const PROXY_PREFIX = '/proxy/';
+/** The route of every request on this listener, for span names (low cardinality). */
+const PROXY_ROUTE = '/proxy/{destination}';
 
 /** Build the request handler of the tunnel listener. */
 export function brokerHandler(options: BrokerHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const integrations = new Map(options.integrations.map((i) => [i.name, i]));
   return (req, res) => {
+    const { span, ctx } = startServerSpan(options.tracer, req, res, PROXY_ROUTE);
+    context.with(ctx, () => handle(req, res, span));
+  };
+
+  function handle(req: IncomingMessage, res: ServerResponse, serverSpan: Span): void {
     const decisionId = randomUUID();
     const startedAt = process.hrtime.bigint();
     res.setHeader(DECISION_HEADER, decisionId);
-    const serverSpan = trace.getActiveSpan();
-    serverSpan?.setAttribute(semconv.ATTR_DECISION_ID, decisionId);
-    const spanContext = serverSpan?.spanContext();
+    serverSpan.setAttribute(semconv.ATTR_DECISION_ID, decisionId);
+    const spanContext = serverSpan.spanContext();
     let judgement: Judgement | null = null;
     let outcome: UpstreamOutcome | null = null;
     let preReason: string | null = null;
@@ -84,7 +91,7 @@ export function brokerHandler(options: BrokerHandlerOptions): (req: IncomingMess
     const fail = (code: ErrorCode, reason: string, close = false): void => {
       preCode = code;
       preReason = reason;
-      serverSpan?.setAttributes({ [semconv.ATTR_ERROR_CODE]: code, [semconv.ATTR_DECISION_ALLOW]: false });
+      serverSpan.setAttributes({ [semconv.ATTR_ERROR_CODE]: code, [semconv.ATTR_DECISION_ALLOW]: false });
       status = sendError(res, code, decisionId, [reason], undefined, close);
     };
 
@@ -136,7 +143,7 @@ export function brokerHandler(options: BrokerHandlerOptions): (req: IncomingMess
             body: body.bytes,
             outcome,
             onError: (code, message) => {
-              serverSpan?.setAttribute(semconv.ATTR_ERROR_CODE, code);
+              serverSpan.setAttribute(semconv.ATTR_ERROR_CODE, code);
               status = sendError(res, code, decisionId, [`upstream: ${message.slice(0, 200)}`]);
             },
           });
@@ -144,7 +151,7 @@ export function brokerHandler(options: BrokerHandlerOptions): (req: IncomingMess
       },
       (err: Error) => fail(ErrorCode.INPUT_INVALID, `the request body could not be read: ${err.message}`),
     );
-  };
+  }
 }
 
 /**

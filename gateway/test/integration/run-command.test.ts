@@ -53,7 +53,7 @@ function listening(child: ChildProcess): Promise<{ port: number; adminPort: numb
   });
 }
 
-it('received spans over OTLP, logs decisions to a file and exits 0 on SIGTERM', async () => {
+it('exports spans over OTLP, logs decisions to a file and exits 0 on SIGTERM', async () => {
   received = [];
   const dir = mkdtempSync(join(tmpdir(), 'rego-broker-run-'));
   const log = join(dir, 'decisions.jsonl');
