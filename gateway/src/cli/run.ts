@@ -51,7 +51,7 @@ export async function run(io: CommandIo): Promise<number> {
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
 
-  const telemetry = startTelemetry({ config: config.telemetry, logger });
+  const telemetry = await startTelemetry({ config: config.telemetry, logger });
   let tunnel: Tunnel | null = null;
   let broker: RunningBroker | null = null;
   const cleanup = async (): Promise<void> => {

@@ -1,16 +1,16 @@
 /**
- * The one place that knows the OpenTelemetry SDK: NodeSDK (resource, context manager, W3C
- * propagation, the standard `OTEL_*` variables) with the configured span exporter. The spans
- * themselves are made by the gateway through `@opentelemetry/api`: SERVER in
- * `server-span.ts`, INTERNAL `broker.policy.evaluate`, CLIENT in `proxy/proxy.ts`. (No HTTP
- * auto-instrumentation: it wraps every listener of every stream a proxied request touches,
- * and measured at more CPU per request than the proxying itself.) Telemetry failures go to the
- * log through `diag` and are swallowed: they never change a decision.
+ * The one place that knows the OpenTelemetry SDK: a Node tracer provider (resource, context
+ * manager, W3C propagation, the standard `OTEL_*` variables) with the configured span exporter.
+ * Not the all-in-one NodeSDK, which loads every exporter and signal: about 7 MiB of resident
+ * memory the broker does not use.
+ *
+ * The spans themselves are made by the gateway through `@opentelemetry/api`: SERVER in
+ * `server-span.ts`, INTERNAL `broker.policy.evaluate`, CLIENT in `proxy/proxy.ts`. No HTTP
+ * auto-instrumentation: it wraps every listener of every stream a proxied request touches, and
+ * measured at more CPU per request than the proxying itself. Telemetry failures go to the log
+ * through `diag` and are swallowed: they never change a decision.
  */
 import { diag, DiagLogLevel } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { TelemetryConfig } from '../config/types';
 import type { Logger } from './logger';
@@ -32,21 +32,31 @@ const SHUTDOWN_MS = 5000;
 
 const NOOP: Telemetry = { shutdown: () => Promise.resolve() };
 
-function processors(config: TelemetryConfig): SpanProcessor[] {
+async function processors(config: TelemetryConfig): Promise<SpanProcessor[]> {
   switch (config.traces.exporter) {
-    case 'otlp':
+    case 'otlp': {
+      const { BatchSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
+      const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-proto');
       return [new BatchSpanProcessor(new OTLPTraceExporter(config.traces.endpoint ? { url: config.traces.endpoint } : {}))];
-    case 'console':
+    }
+    case 'console': {
+      const { ConsoleSpanExporter, SimpleSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
       return [new SimpleSpanProcessor(new ConsoleSpanExporter())];
+    }
     case 'none':
       return [];
   }
 }
 
-/** Start tracing; with exporter `none` (and no injected processors) nothing is started at all. */
-export function startTelemetry(options: TelemetryOptions): Telemetry {
-  const spanProcessors = options.spanProcessors ?? processors(options.config);
+/**
+ * Start tracing. With exporter `none` (and no injected processors) nothing is started and the
+ * SDK is not even loaded (it is most of the broker's idle memory); the API's no-op tracer stays.
+ */
+export async function startTelemetry(options: TelemetryOptions): Promise<Telemetry> {
+  const spanProcessors = options.spanProcessors ?? (await processors(options.config));
   if (spanProcessors.length === 0) return NOOP;
+  const { NodeTracerProvider } = await import('@opentelemetry/sdk-trace-node');
+  const { detectResources, envDetector, resourceFromAttributes } = await import('@opentelemetry/resources');
   const { logger } = options;
   diag.setLogger(
     {
@@ -58,11 +68,13 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     },
     { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
   );
-  // Traces only: empty metric readers and log processors keep the SDK from starting its own
-  // OTLP metrics and logs exporters from the environment.
-  const sdk = new NodeSDK({ serviceName: options.config.serviceName, spanProcessors, instrumentations: [], metricReaders: [], logRecordProcessors: [] });
+  // OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME describe the resource (the configured
+  // service name wins); the provider reads OTEL_TRACES_SAMPLER*, the exporter OTEL_EXPORTER_OTLP_*.
+  const resource = detectResources({ detectors: [envDetector] }).merge(resourceFromAttributes({ 'service.name': options.config.serviceName }));
+  const provider = new NodeTracerProvider({ resource, spanProcessors });
   try {
-    sdk.start();
+    // Global tracer provider, AsyncLocalStorage context manager, W3C trace-context propagation.
+    provider.register();
   } catch (err) {
     logger.warn({ err: (err as Error).message }, 'telemetry could not start; continuing without traces');
     return NOOP;
@@ -77,7 +89,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
         }, SHUTDOWN_MS);
       });
       try {
-        await Promise.race([sdk.shutdown(), deadline]);
+        await Promise.race([provider.shutdown(), deadline]);
       } catch (err) {
         logger.warn({ err: (err as Error).message }, 'telemetry shutdown failed');
       } finally {

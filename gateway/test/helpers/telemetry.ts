@@ -4,9 +4,9 @@ import { createLogger } from '../../src/telemetry/logger';
 import { startTelemetry } from '../../src/telemetry/setup';
 import type { Telemetry } from '../../src/telemetry/setup';
 
-export function startTestTelemetry(): { exporter: InMemorySpanExporter; telemetry: Telemetry } {
+export async function startTestTelemetry(): Promise<{ exporter: InMemorySpanExporter; telemetry: Telemetry }> {
   const exporter = new InMemorySpanExporter();
-  const telemetry = startTelemetry({
+  const telemetry = await startTelemetry({
     config: { serviceName: 'rego-broker-test', traces: { exporter: 'none', endpoint: '' }, decisionLog: { path: '-' }, logLevel: 'silent' },
     logger: createLogger('silent'),
     spanProcessors: [new SimpleSpanProcessor(exporter)],

@@ -18,7 +18,7 @@ let tb: TestBroker;
 const TOKEN = 'upstream-token-7f3a';
 
 beforeAll(async () => {
-  ({ exporter, telemetry } = startTestTelemetry());
+  ({ exporter, telemetry } = await startTestTelemetry());
   upstream = await startUpstream();
   tb = await startTestBroker(testConfig(upstream.url, {}, { TEST_GHE_TOKEN: TOKEN }), { env: { TEST_GHE_TOKEN: TOKEN } });
 });

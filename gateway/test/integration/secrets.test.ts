@@ -24,7 +24,7 @@ let upstream: FakeUpstream;
 let tb: TestBroker;
 
 beforeAll(async () => {
-  ({ exporter, telemetry } = startTestTelemetry());
+  ({ exporter, telemetry } = await startTestTelemetry());
   upstream = await startUpstream((req, res) => {
     if (req.url?.includes('fail')) {
       res.socket?.destroy();
