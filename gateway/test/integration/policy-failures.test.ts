@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { loadEvaluator } from '../../src/app';
 import { createLogger } from '../../src/telemetry/logger';
 import { send, startTestBroker, testConfig } from '../helpers/broker';
+import type { TestBroker } from '../helpers/broker';
 import { buildBundle } from '../helpers/rego';
 import { startUpstream } from '../helpers/upstream';
 import type { FakeUpstream } from '../helpers/upstream';
@@ -19,6 +20,17 @@ beforeAll(async () => {
 afterAll(() => upstream.close());
 
 const policy = (body: string): Record<string, string> => ({ 'policy.rego': `package broker\n\n${body}\n` });
+
+/** Run `fn` against a broker with these `policy` settings (its bundle loaded for real), then stop it. */
+async function withBroker(settings: Record<string, unknown>, fn: (tb: TestBroker) => Promise<void>): Promise<void> {
+  const config = testConfig(upstream.url, { policy: settings });
+  const tb = await startTestBroker(config, { evaluator: await loadEvaluator(config, createLogger('silent')) });
+  try {
+    await fn(tb);
+  } finally {
+    await tb.close();
+  }
+}
 
 const CASES: Array<[string, string | null, string]> = [
   ['traps (conflicting values)', buildBundle(policy('decision := {"allow": true}\ndecision := {"allow": false} if input.request.method == "GET"')), 'policy evaluation failed'],
@@ -33,10 +45,7 @@ const CASES: Array<[string, string | null, string]> = [
 
 describe('policy failures fail closed', () => {
   it.each(CASES)('a policy that %s → 500 POLICY_EVAL_FAILED', async (_name, bundle, reason) => {
-    const config = testConfig(upstream.url, { policy: { bundle } });
-    const evaluator = await loadEvaluator(config, createLogger('silent'));
-    const tb = await startTestBroker(config, { evaluator });
-    try {
+    await withBroker({ bundle }, async (tb) => {
       const reply = await send(tb.base, `/proxy/${upstream.url}/api/v3/repos/acme/app/contents/package.json`);
       expect(reply.status).toBe(500);
       const body = reply.json() as { error: { code: string; reasons: string[]; decision_id: string } };
@@ -46,44 +55,32 @@ describe('policy failures fail closed', () => {
       const [record] = await tb.log.waitFor(1);
       expect(record!.result).toMatchObject({ allow: false, code: 'POLICY_EVAL_FAILED' });
       expect(record!.decision_id).toBe(body.error.decision_id);
-    } finally {
-      await tb.close();
-    }
+    });
   });
 
   it('keeps answering after a trap (the instance is renewed)', async () => {
     const bundle = buildBundle(policy('decision := {"allow": true} if input.request.method == "GET"\ndecision := {"allow": false} if input.request.method == "PUT"\ndecision := {"allow": true} if input.request.method == "PUT"'));
-    const config = testConfig(upstream.url, { policy: { bundle } });
-    const tb = await startTestBroker(config, { evaluator: await loadEvaluator(config, createLogger('silent')) });
-    try {
+    await withBroker({ bundle }, async (tb) => {
       const path = `/proxy/${upstream.url}/api/v3/repos/acme/app`;
       expect((await send(tb.base, path, { method: 'PUT' })).status).toBe(500);
       expect((await send(tb.base, path)).status).toBe(200);
-    } finally {
-      await tb.close();
-    }
+    });
   });
 
   it('honours a policy deny status in the 4xx range', async () => {
     const bundle = buildBundle(policy('decision := {"allow": false, "status": 429, "reasons": ["slow down"]}'));
-    const config = testConfig(upstream.url, { policy: { bundle } });
-    const tb = await startTestBroker(config, { evaluator: await loadEvaluator(config, createLogger('silent')) });
-    try {
+    await withBroker({ bundle }, async (tb) => {
       const reply = await send(tb.base, `/proxy/${upstream.url}/api/v3/repos/acme/app`);
       expect(reply.status).toBe(429);
       expect(reply.json()).toMatchObject({ error: { code: 'POLICY_DENIED', reasons: ['slow down'] } });
-    } finally {
-      await tb.close();
-    }
+    });
   });
 });
 
 describe('dry run', () => {
   it('lets a denied request through but records what the policy said', async () => {
     const bundle = buildBundle(policy('decision := {"allow": false, "rule": "deny.all", "reasons": ["no"]}'));
-    const config = testConfig(upstream.url, { policy: { bundle, dryRun: true } });
-    const tb = await startTestBroker(config, { evaluator: await loadEvaluator(config, createLogger('silent')) });
-    try {
+    await withBroker({ bundle, dryRun: true }, async (tb) => {
       upstream.received.length = 0;
       const reply = await send(tb.base, `/proxy/${upstream.url}/api/v3/repos/acme/app`);
       expect(reply.status).toBe(200);
@@ -91,18 +88,12 @@ describe('dry run', () => {
       const [record] = await tb.log.waitFor(1);
       expect(record!.result).toMatchObject({ allow: false, rule: 'deny.all' });
       expect(record!.dry_run).toBe(true);
-    } finally {
-      await tb.close();
-    }
+    });
   });
 
   it('still denies when evaluation fails', async () => {
-    const config = testConfig(upstream.url, { policy: { bundle: join(tmpdir(), 'no-such-bundle.tar.gz'), dryRun: true } });
-    const tb = await startTestBroker(config, { evaluator: await loadEvaluator(config, createLogger('silent')) });
-    try {
+    await withBroker({ bundle: join(tmpdir(), 'no-such-bundle.tar.gz'), dryRun: true }, async (tb) => {
       expect((await send(tb.base, `/proxy/${upstream.url}/api/v3/repos/acme/app`)).status).toBe(500);
-    } finally {
-      await tb.close();
-    }
+    });
   });
 });
