@@ -105,7 +105,8 @@ export function brokerHandler(options: BrokerHandlerOptions): (req: IncomingMess
       fail(ErrorCode.INPUT_INVALID, destination.reason);
       return;
     }
-    const ctx = context.active();
+    // The SERVER span stays the active context across this await (AsyncLocalStorage), so the
+    // evaluate and CLIENT spans below are its children.
     readBody(req, options.policy.maxBodyBytes).then(
       (body) => {
         if (!body.ok) {
@@ -113,40 +114,38 @@ export function brokerHandler(options: BrokerHandlerOptions): (req: IncomingMess
           else fail(ErrorCode.INPUT_INVALID, 'the request body could not be read');
           return;
         }
-        context.with(ctx, () => {
-          const gate: GateContext = { integrations, surfaces: options.surfaces, evaluator, dryRun: options.policy.dryRun };
-          const j = judge(
-            {
-              decisionId,
-              method: req.method ?? 'GET',
-              destination: destination.value,
-              headers: req.headers,
-              body: body.bytes,
-              sourceAddress: req.socket.remoteAddress ?? '',
-            },
-            gate,
-            (input) => evaluateWithSpan(options.tracer, evaluator, input, decisionId),
-          );
-          judgement = j;
-          annotate(serverSpan, j, evaluator.revision);
-          if (j.code !== null) {
-            status = sendError(res, j.code, decisionId, j.reasons, j.decision?.status ?? undefined);
-            return;
-          }
-          const integration = j.integration as IntegrationConfig;
-          const headers = upstreamHeaders(req.headers, integration.auth);
-          options.credentials.get(integration.name)?.(headers);
-          outcome = { status: null, bytes: 0, startedAt: process.hrtime.bigint(), endedAt: null, error: null };
-          options.forwarder.forward(req, res, {
-            url: j.url!,
-            headers,
+        const gate: GateContext = { integrations, surfaces: options.surfaces, evaluator, dryRun: options.policy.dryRun };
+        const j = judge(
+          {
+            decisionId,
+            method: req.method ?? 'GET',
+            destination: destination.value,
+            headers: req.headers,
             body: body.bytes,
-            outcome,
-            onError: (code, message) => {
-              serverSpan.setAttribute(semconv.ATTR_ERROR_CODE, code);
-              status = sendError(res, code, decisionId, [`upstream: ${message.slice(0, 200)}`]);
-            },
-          });
+            sourceAddress: req.socket.remoteAddress ?? '',
+          },
+          gate,
+          (input) => evaluateWithSpan(options.tracer, evaluator, input, decisionId),
+        );
+        judgement = j;
+        annotate(serverSpan, j, evaluator.revision);
+        if (j.code !== null) {
+          status = sendError(res, j.code, decisionId, j.reasons, j.decision?.status ?? undefined);
+          return;
+        }
+        const integration = j.integration as IntegrationConfig;
+        const headers = upstreamHeaders(req.headers, integration.auth);
+        options.credentials.get(integration.name)?.(headers);
+        outcome = { status: null, bytes: 0, startedAt: process.hrtime.bigint(), endedAt: null, error: null };
+        options.forwarder.forward(req, res, {
+          url: j.url!,
+          headers,
+          body: body.bytes,
+          outcome,
+          onError: (code, message) => {
+            serverSpan.setAttribute(semconv.ATTR_ERROR_CODE, code);
+            status = sendError(res, code, decisionId, [`upstream: ${message.slice(0, 200)}`]);
+          },
         });
       },
       (err: Error) => fail(ErrorCode.INPUT_INVALID, `the request body could not be read: ${err.message}`),
