@@ -130,3 +130,16 @@ export function probe(url: string, timeoutMs = 10_000): Promise<{ status: number
     req.on('error', reject);
   });
 }
+
+/**
+ * Where the requests come from: this process (loopback targets), or a load runner started in
+ * another network namespace (see load-runner.ts). Same functions, same semantics.
+ */
+export interface LoadClient {
+  probe: (url: string, timeoutMs?: number) => Promise<{ status: number; body: string }>;
+  load: (url: string, connections: number, seconds: number) => Promise<LoadResult>;
+  large: (url: string, iterations: number, expectBytes: number, pid: number | null) => Promise<LargeResult>;
+}
+
+/** Requests sent from the bench process itself. */
+export const LOCAL_CLIENT: LoadClient = Object.freeze({ probe, load, large });
