@@ -4,24 +4,33 @@
  * figure to bench/results/latest.json. Bounded: each load run lasts BENCH_SECONDS (default 5),
  * each download loop a fixed count with a timeout; the whole run takes about 2–3 minutes.
  *
+ * When the WireGuard lab can run (root, ip, wg, wireguard-go, /dev/net/tun; see
+ * tunnel/src/lab/hub.ts) two more rows are measured from the hub namespace through the tunnel:
+ * `tunnel-direct` (the sample upstream on the broker's tunnel address, no broker) and
+ * `rego-broker-tunnel` (the real CLI with the tunnel enabled, the upstream on 127.0.0.1 in its
+ * namespace). The load runs in the hub namespace (load-runner.ts). Otherwise their rows say why.
+ *
  * Environment:
  *   BENCH_SECONDS=5              duration of each load run
  *   BENCH_SNYK=0                 skip Snyk Broker (its rows then say why)
  *   BENCH_BROKER_NODE_ARGS=...   extra Node flags for the broker child, e.g.
  *                                "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it under load
- *   BENCH_ONLY=rego-broker,...   measure only these targets (direct, bare-proxy, rego-broker, snyk-broker)
+ *   BENCH_ONLY=rego-broker,...   measure only these targets (direct, bare-proxy, rego-broker, snyk-broker,
+ *                                tunnel-direct, rego-broker-tunnel)
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import { hubPrerequisites } from '../tunnel/src/lab/hub';
 import type { EvalResults } from './evaluation';
 import { evaluationBench } from './evaluation';
 import type { LargeResult, LoadResult } from './measure';
-import { large, load, probe } from './measure';
+import { LOCAL_CLIENT, probe } from './measure';
+import type { Child } from './proc';
 import { memory, sampleRss } from './proc';
 import { LARGE_BYTES } from './servers';
-import type { Running } from './targets';
-import { ensureSnyk, LARGE_ROUTE, ROOT, SMALL_ROUTE, startRegoBroker, startServer, startSnykBroker, startTunnelVariant, stopAll } from './targets';
+import type { Running, TunnelLab } from './targets';
+import { ensureSnyk, LARGE_ROUTE, ROOT, SMALL_ROUTE, startRegoBroker, startServer, startSnykBroker, startTunnelLab, stopAll } from './targets';
 
 const SECONDS = Math.min(30, Math.max(1, Number(process.env.BENCH_SECONDS ?? 5)));
 const WARMUP_SECONDS = 2;
@@ -46,6 +55,7 @@ function unavailable(name: string, reason: string): TargetResult {
 }
 
 async function measure(t: Running, log: (s: string) => void): Promise<TargetResult> {
+  const { probe, load, large } = t.client ?? LOCAL_CLIENT;
   const first = await probe(t.smallUrl);
   if (first.status !== 200 || first.body.length < 2000) throw new Error(`${t.name}: probe answered ${first.status} with ${first.body.length} bytes`);
   await new Promise((r) => setTimeout(r, 1000));
@@ -70,8 +80,10 @@ async function measure(t: Running, log: (s: string) => void): Promise<TargetResu
 const ratio = (a: number | null | undefined, b: number | null | undefined): number | null =>
   a === null || a === undefined || b === null || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b === 0 ? null : a / b;
 
-function ratios(a: TargetResult, b: TargetResult | undefined): Record<string, number | null> | { unavailable: string } {
-  if (!b || !b.available) return { unavailable: b?.reason ?? 'not measured' };
+function ratios(targets: TargetResult[], first: string, second: string): Record<string, number | null> | { unavailable: string } {
+  const [a, b] = [first, second].map((n) => targets.find((t) => t.name === n));
+  if (!a?.available) return { unavailable: `${first}: ${a?.reason ?? 'not measured'}` };
+  if (!b?.available) return { unavailable: `${second}: ${b?.reason ?? 'not measured'}` };
   const out: Record<string, number | null> = {};
   for (const c of CONNECTIONS) {
     const x = a.load.find((r) => r.connections === c);
@@ -168,6 +180,72 @@ function checks(targets: TargetResult[], evaluation: EvalResults | { error: stri
   };
 }
 
+/** Pairs reported as ratios (first / second). */
+const RATIOS: ReadonlyArray<readonly [string, string]> = [
+  ['rego-broker', 'direct'],
+  ['rego-broker', 'bare-proxy'],
+  ['rego-broker', 'snyk-broker'],
+  ['tunnel-direct', 'direct'],
+  ['rego-broker-tunnel', 'tunnel-direct'],
+  ['rego-broker-tunnel', 'rego-broker'],
+];
+
+/**
+ * The two tunnel rows, measured from the hub namespace; when the lab cannot run here, or fails
+ * to start, the rows say why. The namespaces are removed before this returns (and by
+ * `setCleanup`'s function on a signal).
+ */
+async function measureTunnel(
+  dir: string,
+  nodeArgs: string[],
+  want: (name: string) => boolean,
+  log: (s: string) => void,
+  setCleanup: (c: (() => Promise<void>) | null) => void,
+): Promise<TargetResult[]> {
+  const names = ['tunnel-direct', 'rego-broker-tunnel'].filter(want);
+  const missing = hubPrerequisites();
+  if (missing !== null) return names.map((n) => unavailable(n, `the WireGuard lab cannot run here: ${missing}`));
+  log('tunnel: creating the lab (namespaces, veth, wireguard-go hub)');
+  let lab: TunnelLab;
+  try {
+    lab = await startTunnelLab(dir);
+  } catch (err) {
+    return names.map((n) => unavailable(n, `the WireGuard lab did not start: ${(err as Error).message.slice(0, 300)}`));
+  }
+  setCleanup(lab.teardown);
+  const out: TargetResult[] = [];
+  const one = async (name: string, start: () => Promise<Running>, after?: (r: TargetResult) => Promise<void>): Promise<void> => {
+    if (!want(name)) return;
+    let t: Running | null = null;
+    try {
+      t = await start();
+      const r = await measure(t, log);
+      await after?.(r);
+      out.push(r);
+    } catch (err) {
+      out.push(unavailable(name, (err as Error).message.slice(0, 300)));
+    } finally {
+      if (t) await stopAll(t.children);
+    }
+  };
+  try {
+    await one('tunnel-direct', () => lab.startDirect());
+    await one(
+      'rego-broker-tunnel',
+      () => lab.startBroker(nodeArgs),
+      async (r) => {
+        const stats = await lab.brokerSide.probe(`http://127.0.0.1:${lab.sinkPort}/stats`);
+        r.notes = { ...r.notes, otlpSink: JSON.parse(stats.body) as unknown };
+      },
+    );
+  } finally {
+    log('tunnel: removing the lab');
+    await lab.teardown();
+    setCleanup(null);
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   const dir = mkdtempSync(join(os.tmpdir(), 'rego-broker-bench-'));
@@ -176,7 +254,15 @@ async function main(): Promise<void> {
   };
   const want = (name: string): boolean => ONLY === null || ONLY.has(name);
   log(`logs and configuration in ${dir}`);
-  const children = [];
+  const children: Child[] = [];
+  // Ctrl-C or SIGTERM: stop the children and remove the tunnel lab's namespaces before leaving.
+  let cleanup: (() => Promise<void>) | null = null;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    log(`${signal}: stopping`);
+    void Promise.allSettled([stopAll(children), cleanup?.()]).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const results: TargetResult[] = [];
   let evaluation: EvalResults | { error: string } = { error: 'not run' };
   try {
@@ -196,6 +282,7 @@ async function main(): Promise<void> {
 
     const nodeArgs = (process.env.BENCH_BROKER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
     const broker = await startRegoBroker({ upstreamPort: upstream.port, sinkPort: sink.port, dir, nodeArgs });
+    children.push(...broker.running.children);
     if (want('rego-broker')) {
       try {
         const r = await measure(broker.running, log);
@@ -217,6 +304,7 @@ async function main(): Promise<void> {
           try {
             log('snyk-broker: starting server and client');
             snyk = await startSnykBroker({ upstreamPort: upstream.port, dir });
+            children.push(...snyk.children);
             results.push(await measure(snyk, log));
           } catch (err) {
             results.push(unavailable('snyk-broker', (err as Error).message.slice(0, 300)));
@@ -227,8 +315,7 @@ async function main(): Promise<void> {
       }
     }
 
-    const tunnel = await startTunnelVariant();
-    if (tunnel === null) results.push(unavailable('rego-broker-tunnel', 'not measured: the tunnel variant is not implemented in the bench yet'));
+    if (want('tunnel-direct') || want('rego-broker-tunnel')) results.push(...(await measureTunnel(dir, nodeArgs, want, log, (c) => (cleanup = c))));
 
     log('policy evaluation, in-process');
     try {
@@ -240,7 +327,6 @@ async function main(): Promise<void> {
     await stopAll(children);
   }
 
-  const brokerResult = results.find((t) => t.name === 'rego-broker');
   const summary = checks(results, evaluation);
   const report = {
     generatedAt: new Date().toISOString(),
@@ -248,13 +334,9 @@ async function main(): Promise<void> {
     settings: { secondsPerRun: SECONDS, warmupSeconds: WARMUP_SECONDS, connections: CONNECTIONS, largeBytes: LARGE_BYTES, largeIterations: LARGE_ITERATIONS },
     targets: results,
     evaluation,
-    ratios: brokerResult
-      ? {
-          'rego-broker/direct': ratios(brokerResult, results.find((t) => t.name === 'direct')),
-          'rego-broker/bare-proxy': ratios(brokerResult, results.find((t) => t.name === 'bare-proxy')),
-          'rego-broker/snyk-broker': ratios(brokerResult, results.find((t) => t.name === 'snyk-broker')),
-        }
-      : {},
+    ratios: Object.fromEntries(
+      RATIOS.filter(([a]) => results.some((t) => t.name === a)).map(([a, b]) => [`${a}/${b}`, ratios(results, a, b)]),
+    ),
     checks: summary,
     durationSeconds: (Date.now() - started) / 1000,
     logs: dir,
@@ -263,7 +345,7 @@ async function main(): Promise<void> {
   mkdirSync(outDir, { recursive: true });
   const out = join(outDir, 'latest.json');
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
-  process.stdout.write(`\n${render(results, evaluation, summary)}\n\nratios (rego-broker / other; req/s above 1 is better, latency below 1):\n`);
+  process.stdout.write(`\n${render(results, evaluation, summary)}\n\nratios (first / second; req/s above 1 is better, latency below 1):\n`);
   for (const [k, v] of Object.entries(report.ratios)) process.stdout.write(`  ${k}: ${JSON.stringify(v, (_key, x: unknown) => (typeof x === 'number' ? Number(x.toFixed(3)) : x))}\n`);
   process.stdout.write(`\nresults: ${out} (${report.durationSeconds.toFixed(0)} s)\n`);
 }

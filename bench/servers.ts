@@ -7,6 +7,7 @@
  *   node dist/bench/servers.js sink         an OTLP/HTTP receiver that counts and discards
  *
  * Each binds 127.0.0.1 on a free port and prints one JSON line `{"port": N}` on stdout.
+ * (tunnel-endpoint.ts serves the same upstream on a tunnel address.)
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -37,14 +38,15 @@ export function smallBody(): Buffer {
   return Buffer.from(JSON.stringify(doc));
 }
 
-function listen(server: http.Server): void {
+function listen(server: http.Server, host = '127.0.0.1'): void {
   server.keepAliveTimeout = 30_000;
-  server.listen(0, '127.0.0.1', () => {
+  server.listen(0, host, () => {
     process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`);
   });
 }
 
-function upstream(): void {
+/** The sample upstream on `host`; prints its port as a JSON line once it listens. */
+export function upstream(host = '127.0.0.1'): http.Server {
   const small = smallBody();
   // One shared buffer, written in 64 KiB slices so the upstream itself stays small.
   const chunk = Buffer.alloc(64 * 1024, 0x61);
@@ -69,7 +71,8 @@ function upstream(): void {
     res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': small.length });
     res.end(small);
   });
-  listen(server);
+  listen(server, host);
+  return server;
 }
 
 /**

@@ -1,11 +1,16 @@
 /**
  * The systems under test, each started in its own process(es) on loopback: the sample
- * upstream, the bare proxy, the OTLP sink, rego-broker (the real CLI) and Snyk Broker.
+ * upstream, the bare proxy, the OTLP sink, rego-broker (the real CLI) and Snyk Broker; and the
+ * tunnel variant, in the lab's network namespaces.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, openSync, writeFileSync } from 'node:fs';
+import { existsSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
+import type { Hub } from '../tunnel/src/lab/hub';
+import { createHub } from '../tunnel/src/lab/hub';
+import { namespaceClient } from './load-runner';
+import type { LoadClient } from './measure';
 import { probe } from './measure';
 import type { Child } from './proc';
 import { startChild, stop, tail } from './proc';
@@ -15,6 +20,7 @@ const DIST = join(ROOT, 'dist');
 const CLI = join(DIST, 'gateway', 'src', 'cli', 'main.js');
 const SERVERS = join(DIST, 'bench', 'servers.js');
 const SNYK_PRELOAD = join(DIST, 'bench', 'snyk-preload.js');
+const TUNNEL_ENDPOINT = join(DIST, 'bench', 'tunnel-endpoint.js');
 export const SNYK_DIR = join(ROOT, 'bench', '.snyk');
 const SNYK_PACKAGE = join(SNYK_DIR, 'node_modules', 'snyk-broker');
 const SNYK_CLI = join(SNYK_PACKAGE, 'dist', 'cli', 'index.js');
@@ -33,6 +39,8 @@ export interface Running {
   children: Child[];
   /** Notes worth reporting (e.g. spans received by the sink). */
   notes: Record<string, unknown>;
+  /** Where the requests come from (default: this process, on loopback). */
+  client?: LoadClient;
 }
 
 export async function stopAll(children: Child[]): Promise<void> {
@@ -76,27 +84,33 @@ async function waitFor(what: string, timeoutMs: number, check: () => Promise<boo
 }
 
 /**
+ * The settings of rego-broker as deployed that every variant shares: the shipped bundle, tracing
+ * to the OTLP sink, the decision log to a file, one GitHub Enterprise integration.
+ */
+function deployedSettings(o: { upstreamPort: number; sinkPort: number; decisionLog: string }): Record<string, unknown> {
+  return {
+    policy: { bundle: join(ROOT, 'policies', 'build', 'bundle.tar.gz') },
+    telemetry: { traces: { exporter: 'otlp', endpoint: `http://127.0.0.1:${o.sinkPort}/v1/traces` }, decisionLog: { path: o.decisionLog } },
+    integrations: [{ name: 'ghe', type: 'github', baseUrl: `http://127.0.0.1:${o.upstreamPort}/api/v3`, auth: { scheme: 'bearer', tokenEnv: 'BENCH_GHE_TOKEN' } }],
+  };
+}
+
+/** The "broker listening" line of the broker's log, or undefined. */
+function listeningPort(line: string): number | undefined {
+  const rec = JSON.parse(line) as { msg?: string; port?: number };
+  return rec.msg === 'broker listening' ? rec.port : undefined;
+}
+
+/**
  * rego-broker as deployed: the real CLI in its own process, the shipped bundle, tracing through
  * a BatchSpanProcessor to the OTLP sink, the decision log to a file. `nodeArgs` (for example
  * `--cpu-prof`) go to its Node.
  */
 export async function startRegoBroker(opts: { upstreamPort: number; sinkPort: number; dir: string; nodeArgs: string[] }): Promise<{ running: Running; configFile: string; env: NodeJS.ProcessEnv }> {
-  const configFile = join(opts.dir, 'broker.yaml');
+  const configFile = join(opts.dir, 'broker.json');
   const decisionLog = join(opts.dir, 'decisions.jsonl');
-  writeFileSync(
-    configFile,
-    [
-      'listen: {host: 127.0.0.1, port: 0}',
-      'admin: {host: 127.0.0.1, port: 0}',
-      `policy: {bundle: "${join(ROOT, 'policies', 'build', 'bundle.tar.gz')}"}`,
-      'telemetry:',
-      `  traces: {exporter: otlp, endpoint: "http://127.0.0.1:${opts.sinkPort}/v1/traces"}`,
-      `  decisionLog: {path: "${decisionLog}"}`,
-      'integrations:',
-      `  - {name: ghe, type: github, baseUrl: "http://127.0.0.1:${opts.upstreamPort}/api/v3", auth: {scheme: bearer, tokenEnv: BENCH_GHE_TOKEN}}`,
-      '',
-    ].join('\n'),
-  );
+  const config = { listen: { host: '127.0.0.1', port: 0 }, admin: { host: '127.0.0.1', port: 0 }, ...deployedSettings({ ...opts, decisionLog }) };
+  writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);
   const env = { ...process.env, BENCH_GHE_TOKEN: 'bench-token' };
   const { child, value: port } = await startChild('rego-broker', [process.execPath, ...opts.nodeArgs, CLI, 'run', '-c', configFile], {
     env,
@@ -104,10 +118,7 @@ export async function startRegoBroker(opts: { upstreamPort: number; sinkPort: nu
     logFile: join(opts.dir, 'rego-broker.stdout.log'),
     stream: 'stderr',
     timeoutMs: 20_000,
-    ready: (line) => {
-      const rec = JSON.parse(line) as { msg?: string; port?: number };
-      return rec.msg === 'broker listening' ? rec.port : undefined;
-    },
+    ready: listeningPort,
   });
   const api = `http://127.0.0.1:${opts.upstreamPort}/api/v3`;
   return {
@@ -212,10 +223,107 @@ export async function startSnykBroker(opts: { upstreamPort: number; dir: string 
   }
 }
 
+/** Ports of the broker inside its own namespace (fixed: nothing else listens there). */
+const TUNNEL_PROXY_PORT = 8080;
+const TUNNEL_ADMIN_PORT = 9090;
+
 /**
- * Hook for the tunnel variant (rego-broker behind its WireGuard tunnel). Not implemented yet:
- * it returns null and the bench reports the rows as not measured.
+ * The tunnel variant: the lab's hub (two network namespaces, a veth pair, wireguard-go on the
+ * hub side) with the sample upstream and the OTLP sink on 127.0.0.1 inside the broker's
+ * namespace. Its two targets are measured with requests from the hub namespace, through the
+ * tunnel, one after the other (they use the same interface name and key).
  */
-export function startTunnelVariant(): Promise<Running | null> {
-  return Promise.resolve(null);
+export interface TunnelLab {
+  hub: Hub;
+  /** Requests from the hub namespace. */
+  client: LoadClient;
+  /** Requests from inside the broker namespace (for the sink's counters). */
+  brokerSide: LoadClient;
+  sinkPort: number;
+  /** `tunnel-direct`: the tunnel brought up from the broker configuration, the upstream served on its address, no broker. */
+  startDirect(): Promise<Running>;
+  /** `rego-broker-tunnel`: the real CLI with the tunnel enabled, the upstream on 127.0.0.1 next to it. */
+  startBroker(nodeArgs: string[]): Promise<Running>;
+  /** Stop every process and remove the namespaces. Idempotent. */
+  teardown: () => Promise<void>;
+}
+
+/** Create the hub and the broker-side helpers; on failure nothing is left behind. */
+export async function startTunnelLab(dir: string): Promise<TunnelLab> {
+  const hub = await createHub();
+  const children: Child[] = [];
+  const keyFile = join(dir, 'tunnel-wg.key');
+  let tornDown: Promise<void> | null = null;
+  const teardown = (): Promise<void> => {
+    tornDown ??= stopAll(children)
+      .finally(() => hub.teardown())
+      .finally(() => rmSync(keyFile, { force: true }));
+    return tornDown;
+  };
+  // Only PATH and what is given: nothing like REGO_BROKER_* from this environment reaches the namespace.
+  const inBroker = async <T>(name: string, argv: string[], stream: 'stdout' | 'stderr', ready: (line: string) => T | undefined, env: NodeJS.ProcessEnv = {}): Promise<{ child: Child; value: T }> => {
+    const started = await startChild(name, ['ip', 'netns', 'exec', hub.brokerNs, process.execPath, ...argv], {
+      env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...env },
+      cwd: ROOT,
+      logFile: join(dir, `${name}.log`),
+      stream,
+      timeoutMs: 20_000,
+      ready,
+    });
+    children.push(started.child);
+    return started;
+  };
+  const port = (line: string): number | undefined => (JSON.parse(line) as { port?: number }).port;
+  try {
+    const upstreamPort = (await inBroker('tunnel-upstream', [SERVERS, 'upstream'], 'stdout', port)).value;
+    const sinkPort = (await inBroker('tunnel-sink', [SERVERS, 'sink'], 'stdout', port)).value;
+    writeFileSync(keyFile, `${hub.brokerPrivateKey ?? ''}\n`, { mode: 0o600 });
+    const decisionLog = join(dir, 'tunnel-decisions.jsonl');
+    const configFile = join(dir, 'broker-tunnel.json');
+    const config = {
+      listen: { host: '127.0.0.1', port: TUNNEL_PROXY_PORT },
+      admin: { host: '127.0.0.1', port: TUNNEL_ADMIN_PORT },
+      tunnel: {
+        enabled: true,
+        interface: hub.brokerInterface,
+        privateKeyFile: keyFile,
+        deploymentId: hub.deploymentId,
+        peers: [hub.peerConfigForBroker],
+        heartbeat: { url: hub.heartbeatUrl, requiredAtStart: true },
+      },
+      ...deployedSettings({ upstreamPort, sinkPort, decisionLog }),
+    };
+    writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);
+    const client = namespaceClient(hub.hubNs);
+    const address = `[${hub.brokerTunnelAddress}]`;
+    const api = `http://127.0.0.1:${upstreamPort}/api/v3`;
+    const answers = async (url: string): Promise<void> =>
+      waitFor(url, 10_000, async () => {
+        const r = await client.probe(url, 2000);
+        return r.status === 200 && r.body.length >= 2000;
+      });
+    const notes = { hubNs: hub.hubNs, brokerNs: hub.brokerNs, interface: hub.brokerInterface, address: hub.brokerTunnelAddress };
+    return {
+      hub,
+      client,
+      brokerSide: namespaceClient(hub.brokerNs),
+      sinkPort,
+      async startDirect() {
+        const { child, value } = await inBroker('tunnel-endpoint', [TUNNEL_ENDPOINT, configFile], 'stdout', port);
+        const base = `http://${address}:${value}/api/v3`;
+        await answers(`${base}${SMALL_ROUTE}`);
+        return { name: 'tunnel-direct', pid: child.pid, smallUrl: `${base}${SMALL_ROUTE}`, largeUrl: `${base}${LARGE_ROUTE}`, children: [child], notes, client };
+      },
+      async startBroker(nodeArgs) {
+        const { child, value } = await inBroker('rego-broker-tunnel', [...nodeArgs, CLI, 'run', '-c', configFile], 'stderr', listeningPort, { BENCH_GHE_TOKEN: 'bench-token' });
+        const base = `http://${address}:${value}/proxy/${api}`;
+        await answers(`${base}${SMALL_ROUTE}`);
+        return { name: 'rego-broker-tunnel', pid: child.pid, smallUrl: `${base}${SMALL_ROUTE}`, largeUrl: `${base}${LARGE_ROUTE}`, children: [child], notes: { ...notes, decisionLog }, client };
+      },
+      teardown,
+    };
+  } catch (err) {
+    await teardown();
+    throw err;
+  }
 }
