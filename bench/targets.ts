@@ -8,7 +8,7 @@ import { existsSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import type { Hub } from '../tunnel/src/lab/hub';
-import { createHub } from '../tunnel/src/lab/hub';
+import { brokerTunnelSection, createHub } from '../tunnel/src/lab/hub';
 import { namespaceClient } from './load-runner';
 import type { LoadClient } from './measure';
 import { probe } from './measure';
@@ -283,14 +283,7 @@ export async function startTunnelLab(dir: string): Promise<TunnelLab> {
     const config = {
       listen: { host: '127.0.0.1', port: TUNNEL_PROXY_PORT },
       admin: { host: '127.0.0.1', port: TUNNEL_ADMIN_PORT },
-      tunnel: {
-        enabled: true,
-        interface: hub.brokerInterface,
-        privateKeyFile: keyFile,
-        deploymentId: hub.deploymentId,
-        peers: [hub.peerConfigForBroker],
-        heartbeat: { url: hub.heartbeatUrl, requiredAtStart: true },
-      },
+      tunnel: brokerTunnelSection(hub, keyFile, { requiredAtStart: true }),
       ...deployedSettings({ upstreamPort, sinkPort, decisionLog }),
     };
     writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { SPAWN_RUNNER } from '../tunnel/src/exec';
 import type { Hub } from '../tunnel/src/lab/hub';
-import { createHub, hubPrerequisites } from '../tunnel/src/lab/hub';
+import { brokerTunnelSection, createHub, hubPrerequisites } from '../tunnel/src/lab/hub';
 import { recordingUpstreamScript } from '../tunnel/src/lab/upstream';
 
 const ROOT = join(__dirname, '..', '..');
@@ -111,14 +111,7 @@ function tunnelSite(hub: Hub, dir: string): Site {
     brokerConfig: () => ({
       listen: { host: '127.0.0.1', port: TUNNEL_PROXY_PORT },
       admin: { host: '127.0.0.1', port: TUNNEL_ADMIN_PORT },
-      tunnel: {
-        enabled: true,
-        interface: hub.brokerInterface,
-        privateKeyFile: keyFile,
-        deploymentId: hub.deploymentId,
-        peers: [hub.peerConfigForBroker],
-        heartbeat: { url: hub.heartbeatUrl, intervalSeconds: 2, timeoutSeconds: 2, graceSeconds: 2, requiredAtStart: true },
-      },
+      tunnel: brokerTunnelSection(hub, keyFile, { intervalSeconds: 2, timeoutSeconds: 2, graceSeconds: 2, requiredAtStart: true }),
     }),
     client: async (spec) => (await hub.execInHub(process.execPath, ['-e', CLIENT_SCRIPT, spec], { timeoutMs: 15_000 })).stdout,
     async extra(l) {

@@ -13,7 +13,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Hub } from '../../../tunnel/src/lab/hub';
-import { createHub, hubPrerequisites } from '../../../tunnel/src/lab/hub';
+import { brokerTunnelSection, createHub, hubPrerequisites } from '../../../tunnel/src/lab/hub';
 import { killChild, pollUntil } from '../../../tunnel/src/lab/netns';
 import { recordingUpstreamScript } from '../../../tunnel/src/lab/upstream';
 
@@ -178,15 +178,8 @@ describeE2e(`broker through a tunnel, e2e (${missing ?? 'root, the built CLI in 
     const config = {
       listen: { host: '127.0.0.1', port: PROXY_PORT },
       admin: { host: '127.0.0.1', port: ADMIN_PORT },
-      tunnel: {
-        enabled: true,
-        interface: h().brokerInterface,
-        privateKeyFile: path.join(dir, 'wg.key'),
-        deploymentId: h().deploymentId,
-        peers: [h().peerConfigForBroker],
-        // Re-apply the peer at every failed beat, so a restarted hub gets a fresh handshake at once.
-        heartbeat: { url: h().heartbeatUrl, intervalSeconds: INTERVAL_S, timeoutSeconds: 1, graceSeconds: 1, failuresBeforeReresolve: 1, ...heartbeat },
-      },
+      // Re-apply the peer at every failed beat, so a restarted hub gets a fresh handshake at once.
+      tunnel: brokerTunnelSection(h(), path.join(dir, 'wg.key'), { intervalSeconds: INTERVAL_S, timeoutSeconds: 1, graceSeconds: 1, failuresBeforeReresolve: 1, ...heartbeat }),
       policy: { bundle: BUNDLE },
       integrations: [
         { name: 'ghe', type: 'github', baseUrl: `http://127.0.0.1:${upstreamPort}/api/v3`, auth: { scheme: 'bearer', tokenEnv: 'E2E_GHE_TOKEN' } },

@@ -113,6 +113,22 @@ req.setTimeout(Number(ms), () => req.destroy(new Error('timeout after ' + ms + '
 req.on('error', (e) => console.log(JSON.stringify({ error: e.code ?? e.message })));
 `;
 
+/**
+ * The `tunnel` section of a broker configuration that dials this hub: its interface name,
+ * deployment id, peer entry and heartbeat URL, with the key file the caller wrote (0600) and
+ * any heartbeat settings to add.
+ */
+export function brokerTunnelSection(hub: Hub, privateKeyFile: string, heartbeat: Readonly<Record<string, number | boolean>> = {}): Record<string, unknown> {
+  return {
+    enabled: true,
+    interface: hub.brokerInterface,
+    privateKeyFile,
+    deploymentId: hub.deploymentId,
+    peers: [hub.peerConfigForBroker],
+    heartbeat: { url: hub.heartbeatUrl, ...heartbeat },
+  };
+}
+
 /** Why the hub cannot run here, or null when it can. Synchronous, so a suite can skip itself. */
 export function hubPrerequisites(): string | null {
   if (process.geteuid?.() !== 0) return 'needs root (network namespaces)';
