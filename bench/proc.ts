@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { openSync, readFileSync, writeFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { firstLine } from '../tunnel/src/lab/netns';
 
 export interface Child {
   name: string;
@@ -26,38 +26,22 @@ export function startChild<T>(
   const proc = spawn(argv[0] as string, argv.slice(1), { env: options.env ?? process.env, cwd: options.cwd, stdio });
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   const child: Child = { name, proc, pid: proc.pid ?? 0, exited };
-  const out = options.stream === 'stdout' ? proc.stdout : proc.stderr;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      void stop(child);
-      reject(new Error(`${name} was not ready within ${options.timeoutMs} ms (log: ${options.logFile})`));
-    }, options.timeoutMs);
-    const lines = createInterface({ input: out! });
-    let done = false;
-    lines.on('line', (line) => {
-      if (done) return;
-      let value: T | undefined;
-      try {
-        value = options.ready(line);
-      } catch {
-        value = undefined;
-      }
-      if (value !== undefined) {
-        done = true;
-        clearTimeout(timer);
-        resolve({ child, value });
-      }
-    });
-    proc.once('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    void exited.then((code) => {
-      if (done) return;
-      clearTimeout(timer);
-      reject(new Error(`${name} exited with ${code} before it was ready (log: ${options.logFile})`));
-    });
-  });
+  const ready = (line: string): T | undefined => {
+    try {
+      return options.ready(line);
+    } catch {
+      return undefined;
+    }
+  };
+  const started = new Promise<never>((_resolve, reject) => proc.once('error', reject));
+  return Promise.race([firstLine(proc, options.stream, ready, { timeoutMs: options.timeoutMs }), started]).then(
+    (value) => ({ child, value }),
+    async (err: Error) => {
+      // A process that never started (no pid) has nothing to stop and may never emit 'exit'.
+      if (proc.pid !== undefined) await stop(child);
+      throw new Error(`${name} was not ready: ${err.message} (log: ${options.logFile})`);
+    },
+  );
 }
 
 /** Stop a child with SIGTERM, then SIGKILL after `graceMs`. */

@@ -18,6 +18,7 @@ import { createInterface } from 'node:readline';
 import { SPAWN_RUNNER } from '../tunnel/src/exec';
 import type { Hub } from '../tunnel/src/lab/hub';
 import { brokerTunnelSection, createHub, hubPrerequisites } from '../tunnel/src/lab/hub';
+import { firstLine, jsonLine } from '../tunnel/src/lab/netns';
 import { recordingUpstreamScript } from '../tunnel/src/lab/upstream';
 
 const ROOT = join(__dirname, '..', '..');
@@ -130,30 +131,6 @@ function readLines(stream: NodeJS.ReadableStream | null, onLine: (line: string) 
   if (stream) createInterface({ input: stream }).on('line', onLine);
 }
 
-/** Resolve with the first JSON line of `child`'s `stream` that `pick` accepts; reject if it exits first. */
-function firstLine<T>(child: ChildProcess, stream: 'stdout' | 'stderr', pick: (rec: Record<string, unknown>) => T | undefined, onOther?: (line: string) => void): Promise<T> {
-  return new Promise((resolve, reject) => {
-    let done = false;
-    readLines(child[stream], (line) => {
-      if (done) return;
-      let rec: Record<string, unknown> | null = null;
-      try {
-        rec = JSON.parse(line) as Record<string, unknown>;
-      } catch {
-        // not JSON
-      }
-      const hit = rec === null ? undefined : pick(rec);
-      if (hit !== undefined) {
-        done = true;
-        resolve(hit);
-      } else onOther?.(line);
-    });
-    child.once('exit', (code) => {
-      if (!done) reject(new Error(`${child.spawnfile} exited with ${code} before it was ready`));
-    });
-  });
-}
-
 const cleanups: Array<() => Promise<void>> = [];
 let interrupted = false;
 let cleaning: Promise<void> | null = null;
@@ -195,7 +172,7 @@ async function main(): Promise<void> {
 
   const upstream = site.spawnBrokerSide(process.execPath, ['-e', UPSTREAM_SCRIPT], {});
   const seen: string[] = [];
-  const upstreamPort = await firstLine(upstream, 'stdout', (r) => (typeof r.listening === 'number' ? r.listening : undefined));
+  const upstreamPort = await firstLine(upstream, 'stdout', jsonLine((r) => (typeof r.listening === 'number' ? r.listening : undefined)));
   readLines(upstream.stdout, (line) => {
     if (!line.startsWith('{"method"')) return;
     const r = JSON.parse(line) as { method: string; url: string; authorization: string | null };
@@ -227,9 +204,11 @@ async function main(): Promise<void> {
   const listening = await firstLine(
     child,
     'stderr',
-    (r) => (r.msg === 'broker listening' && typeof r.port === 'number' ? { host: String(r.host), port: r.port } : undefined),
-    (line) => {
-      if (!line.startsWith('{') || /"level":(4|5|6)\d/.test(line)) console.error(line);
+    jsonLine((r) => (r.msg === 'broker listening' && typeof r.port === 'number' ? { host: String(r.host), port: r.port } : undefined)),
+    {
+      onOther: (line) => {
+        if (!line.startsWith('{') || /"level":(4|5|6)\d/.test(line)) console.error(line);
+      },
     },
   );
   const shown = listening.host.includes(':') ? `[${listening.host}]` : listening.host;

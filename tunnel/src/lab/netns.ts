@@ -5,6 +5,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import type { CommandResult } from '../exec';
 import { SPAWN_RUNNER } from '../exec';
 
@@ -38,28 +39,58 @@ export function spawnIn(ns: string, cmd: string, args: readonly string[], env: N
   return spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: path, ...env } });
 }
 
-/** Resolve with the first stdout line of `child` that matches, reject if it exits first or after `ms`. */
-export function waitForLine(child: ChildProcess, match: (line: string) => boolean, ms: number): Promise<string> {
+/**
+ * Resolve with the value `pick` returns for the first line of `child`'s `stream` it accepts;
+ * reject if the child exits first, or after `timeoutMs` when given. Lines `pick` passes over go
+ * to `onOther`.
+ */
+export function firstLine<T>(
+  child: ChildProcess,
+  stream: 'stdout' | 'stderr',
+  pick: (line: string) => T | undefined,
+  opts: { timeoutMs?: number; onOther?: (line: string) => void } = {},
+): Promise<T> {
   return new Promise((resolve, reject) => {
-    let buf = '';
-    const onData = (b: Buffer): void => {
-      buf += b.toString('utf8');
-      const lines = buf.split('\n');
-      buf = lines.pop() ?? '';
-      const hit = lines.find(match);
-      if (hit !== undefined) finish(() => resolve(hit));
-    };
-    const onExit = (code: number | null): void => finish(() => reject(new Error(`process exited (${code}) before the expected output`)));
-    const timer = setTimeout(() => finish(() => reject(new Error(`no expected output within ${ms} ms`))), ms);
+    const source = child[stream];
+    if (source === null) {
+      reject(new Error(`${child.spawnfile} has no ${stream} pipe`));
+      return;
+    }
+    const lines = createInterface({ input: source });
     const finish = (f: () => void): void => {
-      clearTimeout(timer);
-      child.stdout?.off('data', onData);
+      if (timer) clearTimeout(timer);
+      lines.off('line', onLine);
       child.off('exit', onExit);
       f();
     };
-    child.stdout?.on('data', onData);
+    const onLine = (line: string): void => {
+      const hit = pick(line);
+      if (hit !== undefined) finish(() => resolve(hit));
+      else opts.onOther?.(line);
+    };
+    const onExit = (code: number | null): void => finish(() => reject(new Error(`${child.spawnfile} exited (${code}) before the expected output`)));
+    const timer = opts.timeoutMs === undefined ? null : setTimeout(() => finish(() => reject(new Error(`no expected output within ${opts.timeoutMs} ms`))), opts.timeoutMs);
+    lines.on('line', onLine);
     child.once('exit', onExit);
   });
+}
+
+/** A `pick` for `firstLine` over JSON lines: lines that are not JSON objects are passed over. */
+export function jsonLine<T>(pick: (rec: Record<string, unknown>) => T | undefined): (line: string) => T | undefined {
+  return (line) => {
+    let rec: unknown;
+    try {
+      rec = JSON.parse(line);
+    } catch {
+      return undefined;
+    }
+    return typeof rec === 'object' && rec !== null && !Array.isArray(rec) ? pick(rec as Record<string, unknown>) : undefined;
+  };
+}
+
+/** Resolve with the first stdout line of `child` that matches, reject if it exits first or after `ms`. */
+export function waitForLine(child: ChildProcess, match: (line: string) => boolean, ms: number): Promise<string> {
+  return firstLine(child, 'stdout', (line) => (match(line) ? line : undefined), { timeoutMs: ms });
 }
 
 /** Kill a child and wait until it has exited. */
