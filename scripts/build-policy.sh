@@ -15,18 +15,10 @@
 # directories add "+extra-<hash>" because they are not part of this repository.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$ROOT"
-
-OPA="$ROOT/tools/bin/opa"
-CAPABILITIES="$ROOT/policies/capabilities.json"
+# shellcheck source=scripts/opa-env.sh
+source "$(dirname "${BASH_SOURCE[0]}")/opa-env.sh" build-policy
 OUT_DIR="$ROOT/policies/build"
 BUNDLE="$OUT_DIR/bundle.tar.gz"
-
-if [ ! -x "$OPA" ]; then
-  echo "build-policy: $OPA not found; run 'npm run tools' first" >&2
-  exit 1
-fi
 
 extra_dirs=()
 if [ -n "${POLICY_EXTRA_DIRS:-}" ]; then

@@ -11,18 +11,10 @@
 # copy of every rule next to the sources.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$ROOT"
-
-OPA="$ROOT/tools/bin/opa"
+# shellcheck source=scripts/opa-env.sh
+source "$(dirname "${BASH_SOURCE[0]}")/opa-env.sh" test-policy
 REGAL="$ROOT/tools/bin/regal"
-CAPABILITIES="$ROOT/policies/capabilities.json"
 MIN_COVERAGE="${POLICY_MIN_COVERAGE:-90}"
-
-if [ ! -x "$OPA" ]; then
-  echo "test-policy: $OPA not found; run 'npm run tools' first" >&2
-  exit 1
-fi
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
