@@ -15,22 +15,39 @@
 #
 # An integration may also opt into imported peer rules (flag `rulesets`, see
 # policies/lib/peers/imported.rego): their ids join allowed_by; the package's deny still wins.
+#
+# Two things are judged here for every type, so no rule can forget them:
+#   - query parameters: a rule allows only when every query parameter is one it accepts, as
+#     listed in data.types.<type>.query_params[<rule id>] (see lib/query.rego); an
+#     unknown or repeated parameter is a deny whose reason names it;
+#   - HEAD is judged as GET: it returns the same headers without the body.
 package broker
 
 import data.lib.peers
+import data.lib.query
 import data.lib.text
 
 supported_version := "rego-broker/v1"
 
+# HEAD is judged as GET, by every rule, deny and hint alike: its answer is the GET answer
+# without the body.
+decision := verdict if {
+	input.request.method != "HEAD"
+} else := as_get
+
+as_get := d if {
+	d := verdict with input.request.method as "GET"
+}
+
 # Reached only if the input is so malformed that no branch below can even build its reasons.
-default decision := {
+default verdict := {
 	"allow": false,
 	"rule": "broker.deny.default",
 	"reasons": ["no decision was reached for this input"],
 	"status": 403,
 }
 
-decision := deny("broker.deny.input_version", [version_reason]) if {
+verdict := deny("broker.deny.input_version", [version_reason]) if {
 	not version_supported
 } else := deny("broker.deny.direction", [direction_reason]) if {
 	not inbound
@@ -40,6 +57,8 @@ decision := deny("broker.deny.input_version", [version_reason]) if {
 	count(integration_denies) > 0
 } else := allow(sort(integration_allowed_by)) if {
 	count(integration_allowed_by) > 0
+} else := deny("broker.deny.query_parameter", sort(query_rejects)) if {
+	count(query_rejects) > 0
 } else := deny("broker.deny.no_matching_rule", array.concat([no_rule_reason], sort(integration_hints)))
 
 # The gateway and the policy must agree on the input document's shape.
@@ -57,13 +76,17 @@ integration_known if {
 # Or the integration is judged by imported rule sets (a type without a package of its own).
 integration_known if peers.in_use
 
-# The type's own ids, joined by the imported rules' only when the integration uses them (the
-# union and the rule set lookups are skipped for the common case).
-integration_allowed_by := own_allowed_by if {
+# The type's own ids that accept this request's query, joined by the imported rules' only when
+# the integration uses them (the union and the rule set lookups are skipped for the common case).
+integration_allowed_by := {id | some id in own_allowed_by; query.accepted(id)} if {
 	not peers.in_use
-} else := own_allowed_by | peers.allowed_by
+} else := {id | some id in own_allowed_by; query.accepted(id)} | peers.allowed_by
 
+# The ids whose path, method and body match, before the query is judged.
 own_allowed_by := {id | some id in data.integrations[input.integration.type].allowed_by}
+
+# Why rules that match otherwise do not allow: each names the parameter and the rule.
+query_rejects := {reason | some id in own_allowed_by; some reason in query.rejects(id)}
 
 integration_denies := {r | some r in data.integrations[input.integration.type].deny}
 

@@ -2,6 +2,10 @@
 #
 # Write rules accept a body only when every field is one the upstream API documents for that
 # call: an unknown field could switch on behaviour the rule's comment does not describe.
+#
+# Every helper here is linear in the size of the body: object.keys() and set differences over
+# request data are quadratic in the WASM target (a body of 120k keys took a minute), so they
+# are not used on input anywhere in policies/ (scripts/test-policy.sh checks it).
 package lib.body
 
 # only_string_field(body, field): body is a JSON object whose only key is `field`, and its
@@ -9,15 +13,17 @@ package lib.body
 # {"body": 1} and "LGTM" do not.
 only_string_field(body, field) if {
 	is_object(body)
-	object.keys(body) == {field}
 	is_string(body[field])
+	count(body) == 1
 }
 
 # fields_within(body, allowed): body is a JSON object and every key is in the set `allowed`.
 # {"state": "success"} passes for {"state", "context"}; {"state": "x", "secret": 1} does not.
 fields_within(body, allowed) if {
 	is_object(body)
-	count(object.keys(body) - allowed) == 0
+	every key, _ in body {
+		allowed[key]
+	}
 }
 
 # strings(body, fields): each of `fields` is present in body and is a string.

@@ -1,9 +1,23 @@
 # Path and method matching on the decoded segments of `input.request.segments`.
 #
 # Patterns are arrays of strings. A pattern element that starts with ":" (":owner", ":repo")
-# matches exactly one segment, whatever it holds; every other element must equal the segment
-# exactly (no case-folding, no trimming, no globbing). The gateway has already rejected empty
-# and dot segments, so one segment is always one real path component.
+# matches exactly one segment that is a valid name of that kind in the integration's system;
+# every other element must equal the segment exactly (no case-folding, no trimming, no
+# globbing). The gateway has already rejected empty and dot segments, so one segment is always
+# one real path component.
+#
+# Why placeholders have a grammar: a segment is decoded once, so "acme%2Fother" arrives as the
+# one segment "acme/other". If anything in front of the upstream decodes it again, or the
+# upstream reads characters its names never contain in some other way (";" for Java servers,
+# spaces, "@"), a placeholder that accepts anything lets a request name another resource than
+# the one the rule meant. So each placeholder is checked against the system's naming grammar:
+#
+#   data.types.<type>.names = {":owner": {"first": "<chars>", "rest": "<chars>", "max": 39}}
+#
+# (policies/types/<type>/data.json): the first character is one of `first`, every
+# character one of `rest`, at most `max` characters. A placeholder a type does not list uses
+# `default_name` below, which has no "/" and no ";": slashes are accepted only where a type's
+# grammar lists "/" (GitLab project paths, file paths, branch names).
 package lib.match
 
 # path(segments, pattern): the segments are exactly as long as the pattern and match it.
@@ -35,14 +49,27 @@ prefix(segments, pattern) if {
 }
 
 # segment_matches(segment, want): segment equals want, or want is a ":name" placeholder and
-# segment is a string. One else-chain, so the equality (the common case) is tried first and
-# the placeholder test only when it fails. (A segment that equals ":name" literally matches
-# either way.)
+# segment is a valid name of that kind (see name). One else-chain, so the equality (the common
+# case) is tried first and the grammar only when it fails.
 segment_matches(segment, want) if {
 	segment == want
 } else if {
 	startswith(want, ":")
-	is_string(segment)
+	name(segment, want)
+}
+
+# name(s, placeholder): s is a valid value for the placeholder in this integration's system.
+name(s, placeholder) if {
+	g := object.get(data.types, [input.integration.type, "names", placeholder], default_name)
+	count(s) <= g.max
+	word(s, g.first, g.rest)
+}
+
+# Letters, digits and "_" first, then also "." and "-": what most systems allow in a name.
+default_name := {
+	"first": "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_",
+	"rest": "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-",
+	"max": 255,
 }
 
 # last(segments): the final segment (the file name for contents and raw paths). Read from the

@@ -10,6 +10,7 @@ import convict from 'convict';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../errors';
 import { addressFromDeploymentId } from '../../../tunnel/src/address';
+import { isNeverForwarded } from '../request/headers';
 import { compileSurfaces } from '../request/resolve';
 import { surfacesFor } from '../request/surfaces';
 import { FORMATS, INTEGRATION_FLAGS, schema } from './schema';
@@ -43,7 +44,9 @@ export interface LoadResult {
 /** Integration types the policies know. */
 export const INTEGRATION_TYPES: readonly string[] = ['github', 'gitlab', 'bitbucket', 'azure-repos', 'jira', 'artifactory', 'nexus'];
 const AUTH_SCHEMES: readonly AuthScheme[] = ['bearer', 'token', 'basic', 'header', 'passthrough'];
-const INTEGRATION_KEYS = new Set(['name', 'type', 'baseUrl', 'auth', 'surfaces', ...Object.keys(INTEGRATION_FLAGS)]);
+const INTEGRATION_KEYS = new Set(['name', 'type', 'baseUrl', 'auth', 'surfaces', 'forwardHeaders', ...Object.keys(INTEGRATION_FLAGS)]);
+/** An HTTP field name (RFC 9110 §5.1 token). */
+const HEADER_NAME_RE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const AUTH_KEYS = new Set(['scheme', 'tokenEnv', 'tokenFile', 'token', 'username', 'header']);
 const PEER_KEYS = new Set(['publicKey', 'endpoint', 'allowedIps', 'persistentKeepalive']);
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
@@ -101,18 +104,22 @@ export function parse(raw: RawConfig, warnings: string[]): BrokerConfig {
   }
   if (raw.policy.maxBodyBytes < 1) throw new ConfigError('policy.maxBodyBytes: must be at least 1');
   if (raw.policy.maxMemoryPages < 2) throw new ConfigError('policy.maxMemoryPages: must be at least 2');
+  if (raw.policy.evalTimeoutMs < 1) throw new ConfigError('policy.evalTimeoutMs: must be at least 1');
+  for (const [key, value] of Object.entries({ ...raw.policy.limits, ...raw.policy.graphql })) {
+    if (value < 1) throw new ConfigError(`policy: ${key} must be at least 1`);
+  }
   if (raw.proxy.timeoutMs < 1) throw new ConfigError('proxy.timeoutMs: must be at least 1');
   return {
     listen: { ...raw.listen },
     admin: { ...raw.admin },
     tunnel,
-    policy: { ...raw.policy },
+    policy: { ...raw.policy, limits: { ...raw.policy.limits }, graphql: { ...raw.policy.graphql } },
     proxy: { ...raw.proxy },
     integrations,
     telemetry: {
       serviceName: raw.telemetry.serviceName,
       traces: { exporter: raw.telemetry.traces.exporter as 'otlp' | 'console' | 'none', endpoint: raw.telemetry.traces.endpoint },
-      decisionLog: { path: raw.telemetry.decisionLog.path },
+      decisionLog: { ...raw.telemetry.decisionLog },
       logLevel: raw.telemetry.logLevel as BrokerConfig['telemetry']['logLevel'],
     },
     shutdown: { ...raw.shutdown },
@@ -203,6 +210,18 @@ function parseFlags(v: Record<string, unknown>, where: string): Record<string, b
   return flags;
 }
 
+/** Extra headers to forward: valid field names, lower-cased, never a credential or hop-by-hop header. */
+function parseForwardHeaders(v: unknown, where: string): string[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v) || !v.every((h) => typeof h === 'string' && HEADER_NAME_RE.test(h))) {
+    throw new ConfigError(`${where}: must be a list of header names`);
+  }
+  const names = (v as string[]).map((h) => h.toLowerCase());
+  const refused = names.find((h) => isNeverForwarded(h));
+  if (refused !== undefined) throw new ConfigError(`${where}: ${refused} is never forwarded (a credential, hop-by-hop or broker-owned header)`);
+  return names;
+}
+
 function parseIntegrations(v: unknown, warnings: string[]): IntegrationConfig[] {
   if (!Array.isArray(v)) throw new ConfigError('integrations: must be a list');
   const names = new Set<string>();
@@ -229,6 +248,7 @@ function parseIntegrations(v: unknown, warnings: string[]): IntegrationConfig[] 
       auth: parseAuth(item.auth, `${where}.auth`, warnings),
       surfaces: surfacesFor(type, baseUrl, overrides as Record<string, string>),
       flags: parseFlags(item, where),
+      forwardHeaders: parseForwardHeaders(item.forwardHeaders, `${where}.forwardHeaders`),
     };
   });
   try {

@@ -4,7 +4,7 @@
  * List-valued keys (`integrations`, `tunnel.peers`) take JSON in their environment variable.
  */
 import type { Schema } from 'convict';
-import type { HeartbeatConfig, PolicyConfig, ProxyConfig } from './types';
+import type { DecisionLogConfig, HeartbeatConfig, PolicyConfig, ProxyConfig } from './types';
 
 /** Flags an integration may set, with the type each must have; the policy sees them snake_case. */
 export const INTEGRATION_FLAGS: Readonly<Record<string, 'boolean' | 'string[]'>> = Object.freeze({
@@ -50,7 +50,7 @@ export interface RawConfig {
   telemetry: {
     serviceName: string;
     traces: { exporter: string; endpoint: string };
-    decisionLog: { path: string };
+    decisionLog: DecisionLogConfig;
     logLevel: string;
   };
   shutdown: { graceSeconds: number };
@@ -108,6 +108,20 @@ export function schema(defaultBundle: string): Schema<RawConfig> {
       dryRun: { doc: 'Log denies but let requests through (enforcement off; never in production).', format: Boolean, default: false, env: 'REGO_BROKER_POLICY_DRY_RUN' },
       maxBodyBytes: { doc: 'Largest request body accepted; larger ones get 413.', format: 'nat', default: 1048576, env: 'REGO_BROKER_POLICY_MAX_BODY_BYTES' },
       maxMemoryPages: { doc: 'Upper bound of the policy WASM memory, in 64 KiB pages.', format: 'nat', default: 1024, env: 'REGO_BROKER_POLICY_MAX_MEMORY_PAGES' },
+      evalTimeoutMs: { doc: 'Deadline of one policy evaluation in ms; past it the request is denied.', format: 'nat', default: 250, env: 'REGO_BROKER_POLICY_EVAL_TIMEOUT_MS' },
+      limits: {
+        depth: { doc: 'Deepest nesting of a JSON request body.', format: 'nat', default: 32, env: 'REGO_BROKER_POLICY_LIMITS_DEPTH' },
+        keysPerObject: { doc: 'Most keys in one JSON object of a request body.', format: 'nat', default: 1000, env: 'REGO_BROKER_POLICY_LIMITS_KEYS_PER_OBJECT' },
+        nodes: { doc: 'Most values in a JSON request body.', format: 'nat', default: 10000, env: 'REGO_BROKER_POLICY_LIMITS_NODES' },
+        stringBytes: { doc: 'Longest string in a JSON body, query parameter or header, in bytes.', format: 'nat', default: 262144, env: 'REGO_BROKER_POLICY_LIMITS_STRING_BYTES' },
+        queryParams: { doc: 'Most query parameters of a request.', format: 'nat', default: 64, env: 'REGO_BROKER_POLICY_LIMITS_QUERY_PARAMS' },
+        headers: { doc: 'Most headers of a request.', format: 'nat', default: 64, env: 'REGO_BROKER_POLICY_LIMITS_HEADERS' },
+      },
+      graphql: {
+        maxTokens: { doc: 'Most lexical tokens of a GraphQL document.', format: 'nat', default: 5000, env: 'REGO_BROKER_POLICY_GRAPHQL_MAX_TOKENS' },
+        maxDepth: { doc: 'Deepest field selection of a GraphQL document.', format: 'nat', default: 15, env: 'REGO_BROKER_POLICY_GRAPHQL_MAX_DEPTH' },
+        maxNodes: { doc: 'Most field selections of a GraphQL document, fragments expanded.', format: 'nat', default: 1000, env: 'REGO_BROKER_POLICY_GRAPHQL_MAX_NODES' },
+      },
     },
     proxy: {
       timeoutMs: { doc: 'Milliseconds to wait for the upstream to connect and answer.', format: 'nat', default: 30000, env: 'REGO_BROKER_PROXY_TIMEOUT_MS' },
@@ -129,6 +143,9 @@ export function schema(defaultBundle: string): Schema<RawConfig> {
       },
       decisionLog: {
         path: { doc: 'Decision log destination: "-" for stdout, or a file path.', format: String, default: '-', env: 'REGO_BROKER_TELEMETRY_DECISION_LOG_PATH' },
+        maxBodyBytes: { doc: 'Most bytes of the masked request body kept in a record.', format: 'nat', default: 4096, env: 'REGO_BROKER_TELEMETRY_DECISION_LOG_MAX_BODY_BYTES' },
+        maxFileBytes: { doc: 'Size at which the decision log file is rotated (0 = never).', format: 'nat', default: 104857600, env: 'REGO_BROKER_TELEMETRY_DECISION_LOG_MAX_FILE_BYTES' },
+        maxFiles: { doc: 'Rotated decision log files kept.', format: 'nat', default: 5, env: 'REGO_BROKER_TELEMETRY_DECISION_LOG_MAX_FILES' },
       },
       logLevel: { doc: 'Level of the operational log (stderr).', format: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', env: 'REGO_BROKER_TELEMETRY_LOG_LEVEL' },
     },

@@ -34,6 +34,8 @@ export interface IntegrationConfig {
   surfaces: Record<string, string>;
   /** Flags the policy sees as `integration.flags`, snake_case. */
   flags: Record<string, boolean | string[]>;
+  /** Request headers forwarded besides the common and per-type allowlists (lower-case). */
+  forwardHeaders: string[];
 }
 
 export interface ListenConfig {
@@ -78,12 +80,42 @@ export interface TunnelConfig {
   wg: string;
 }
 
+/** Bounds on what a request may hold before it is turned into an input document. */
+export interface InputLimits {
+  /** Deepest nesting of a JSON body (objects and arrays). */
+  depth: number;
+  /** Most keys in one JSON object. */
+  keysPerObject: number;
+  /** Most values (objects, arrays, scalars) in a JSON body. */
+  nodes: number;
+  /** Longest string (or object key) in a JSON body, query or header, in bytes. */
+  stringBytes: number;
+  /** Most query parameters. */
+  queryParams: number;
+  /** Most request headers. */
+  headers: number;
+}
+
+/** Bounds on a GraphQL document, checked after parsing with graphql-js. */
+export interface GraphqlLimits {
+  /** Most lexical tokens (graphql-js `maxTokens`). */
+  maxTokens: number;
+  /** Deepest field selection. */
+  maxDepth: number;
+  /** Most field selections once fragments are expanded. */
+  maxNodes: number;
+}
+
 export interface PolicyConfig {
   bundle: string;
   dryRun: boolean;
   maxBodyBytes: number;
   /** Upper bound of WASM memory, in 64 KiB pages. */
   maxMemoryPages: number;
+  /** Deadline of one evaluation, ms; past it the request is denied (POLICY_TIMEOUT). */
+  evalTimeoutMs: number;
+  limits: InputLimits;
+  graphql: GraphqlLimits;
 }
 
 export interface ProxyConfig {
@@ -96,10 +128,21 @@ export interface ProxyConfig {
   maxSockets: number;
 }
 
+export interface DecisionLogConfig {
+  /** "-" for stdout, or a file. */
+  path: string;
+  /** Most bytes of the masked request body kept in a record (the rest is cut, with its sha256). */
+  maxBodyBytes: number;
+  /** Size at which the log file is rotated (0 = never); not for stdout. */
+  maxFileBytes: number;
+  /** Rotated files kept (path.1 … path.N). */
+  maxFiles: number;
+}
+
 export interface TelemetryConfig {
   serviceName: string;
   traces: { exporter: 'otlp' | 'console' | 'none'; endpoint: string };
-  decisionLog: { path: string };
+  decisionLog: DecisionLogConfig;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 

@@ -6,7 +6,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { IntegrationConfig } from '../config/types';
 import { ErrorCode } from '../errors';
-import { policyHeaders } from '../request/headers';
+import { forwardedHeaders } from '../request/headers';
 import type { NormalizedUrl } from '../request/normalize';
 import { normalizeUrl } from '../request/normalize';
 import { mediaType, parseBody } from '../request/receive';
@@ -97,7 +97,7 @@ export function judge(req: GateRequest, ctx: GateContext, evaluate: (input: Poli
     route: resolved.route,
     routeSegments: resolved.routeSegments,
     method: req.method,
-    headers: policyHeaders(req.headers, integration.auth),
+    headers: forwardedHeaders(req.headers, integration),
     body: { size: req.body.length, truncated: false, json: body.json, contentType },
     sourceAddress: req.sourceAddress,
   });

@@ -13,7 +13,7 @@ import { createProxyServer } from 'http-proxy-3';
 import type { ProxyConfig } from '../config/types';
 import { upstreamErrorCode } from '../errors';
 import type { ErrorCode } from '../errors';
-import { isHopByHop } from '../request/headers';
+import { connectionTokens, isResponseHeaderDropped } from '../request/headers';
 import type { NormalizedUrl } from '../request/normalize';
 
 /** What happened upstream, filled in as the exchange goes. */
@@ -121,7 +121,8 @@ export class Forwarder {
       ex.timer = null;
       const { outcome } = ex.forward;
       outcome.status = proxyRes.statusCode ?? null;
-      for (const name of Object.keys(proxyRes.headers)) if (isHopByHop(name)) delete proxyRes.headers[name];
+      const listed = connectionTokens(proxyRes.headers.connection);
+      for (const name of Object.keys(proxyRes.headers)) if (isResponseHeaderDropped(name, listed)) delete proxyRes.headers[name];
       if (ex.clientConnection !== undefined) proxyRes.headers.connection = ex.clientConnection;
       proxyRes.on('data', (chunk: Buffer) => {
         outcome.bytes += chunk.length;

@@ -18,7 +18,7 @@ import type { GateContext, Judgement } from '../policy/judge';
 import type { PolicyEvaluator, PolicyInput } from '../policy/types';
 import type { CredentialInjector } from '../proxy/credentials';
 import type { Forwarder, UpstreamOutcome } from '../proxy/proxy';
-import { upstreamHeaders } from '../request/headers';
+import { passthroughCredentials } from '../request/headers';
 import { extractDestination } from '../request/normalize';
 import { readBody } from '../request/receive';
 import type { CompiledSurfaces } from '../request/resolve';
@@ -134,7 +134,7 @@ export function brokerHandler(options: BrokerHandlerOptions): (req: IncomingMess
           return;
         }
         const integration = j.integration as IntegrationConfig;
-        const headers = upstreamHeaders(req.headers, integration.auth);
+        const headers: Record<string, string | string[]> = { ...j.input!.request.headers, ...passthroughCredentials(req.headers, integration.auth) };
         options.credentials.get(integration.name)?.(headers);
         outcome = { status: null, bytes: 0, startedAt: process.hrtime.bigint(), endedAt: null, error: null };
         options.forwarder.forward(req, res, {

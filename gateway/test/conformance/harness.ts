@@ -53,6 +53,7 @@ export function integration(ruleset: string, shapeType: string, baseUrl: string)
     auth: { scheme: 'bearer', token: { env: null, file: null, literal: null }, username: null, header: null },
     surfaces: surfacesFor(shapeType, baseUrl, {}),
     flags: { rulesets: [ruleset] },
+    forwardHeaders: [],
   };
 }
 

@@ -12,6 +12,7 @@ const integration = (auth: Partial<AuthConfig>): IntegrationConfig => ({
   baseUrl: 'https://x/api/v3',
   surfaces: {},
   flags: {},
+  forwardHeaders: [],
   auth: { scheme: 'bearer', token: { env: 'T', file: null, literal: null }, username: null, header: null, ...auth },
 });
 

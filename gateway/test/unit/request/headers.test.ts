@@ -1,40 +1,75 @@
-/** Which caller headers the policy sees and which reach the upstream. */
-import { policyHeaders, upstreamHeaders } from '../../../src/request/headers';
 import type { AuthConfig } from '../../../src/config/types';
+import { connectionTokens, forwardedHeaders, isResponseHeaderDropped, passthroughCredentials } from '../../../src/request/headers';
 
-const auth = (scheme: AuthConfig['scheme'], header: string | null = null): AuthConfig => ({ scheme, token: { env: 'T', file: null, literal: null }, username: null, header });
+function auth(scheme: AuthConfig['scheme'], header: string | null = null): AuthConfig {
+  return { scheme, token: { env: null, file: null, literal: null }, username: null, header };
+}
 
-const incoming = {
-  accept: 'application/json',
-  authorization: 'Bearer c',
-  cookie: 'a=b',
-  'proxy-authorization': 'x',
-  'private-token': 'p',
-  connection: 'keep-alive, x-hop',
-  'x-hop': '1',
-  te: 'trailers',
-  host: 'broker',
-  'x-forwarded-for': '1.2.3.4',
-  'x-broker-decision-id': 'spoof',
-  'set-cookie': ['a', 'b'],
-};
+const rules = (type: string, forward: readonly string[] = [], a: AuthConfig = auth('bearer')) => ({ type, auth: a, forwardHeaders: forward });
 
-describe('policyHeaders', () => {
-  it('drops credentials, hop-by-hop and broker-owned headers', () => {
-    expect(policyHeaders(incoming, auth('header', 'private-token'))).toEqual({ accept: 'application/json', 'set-cookie': 'a, b' });
+describe('forwardedHeaders', () => {
+  const incoming = {
+    accept: 'application/json',
+    'user-agent': 'scanner/1.0',
+    'if-none-match': '"abc"',
+    authorization: 'Bearer caller',
+    cookie: 'session=1',
+    'private-token': 'caller-token',
+    sudo: 'root',
+    'x-remote-user': 'admin',
+    'remote-user': 'admin',
+    'x-forwarded-user': 'admin',
+    'true-client-ip': '10.0.0.1',
+    'x-original-uri': '/admin',
+    'x-envoy-original-path': '/admin',
+    baggage: 'user=admin',
+    traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+    'x-github-api-version': '2022-11-28',
+    'x-atlassian-token': 'no-check',
+    'x-custom': 'yes',
+    connection: 'keep-alive',
+    'x-broker-decision-id': 'forged',
+  };
+
+  it.each<[string, string[], string[]]>([
+    ['github', [], ['accept', 'user-agent', 'if-none-match', 'x-github-api-version']],
+    ['gitlab', [], ['accept', 'user-agent', 'if-none-match']],
+    ['jira', [], ['accept', 'user-agent', 'if-none-match', 'x-atlassian-token']],
+    ['nexus', ['x-custom'], ['accept', 'user-agent', 'if-none-match', 'x-custom']],
+  ])('%s forwards only the allowlist (extra %j)', (type, extra, expected) => {
+    expect(Object.keys(forwardedHeaders(incoming, rules(type, extra))).sort()).toEqual([...expected].sort());
   });
-  it('drops credentials even for passthrough', () => {
-    expect(policyHeaders(incoming, auth('passthrough')).authorization).toBeUndefined();
+
+  it('never forwards the integration credential header, even when listed', () => {
+    expect(forwardedHeaders({ 'x-token': 'a' }, rules('nexus', ['x-token'], auth('header', 'x-token')))).toEqual({});
+  });
+
+  it('joins repeated values once, for the policy and the upstream alike', () => {
+    expect(forwardedHeaders({ 'x-github-api-version': ['"a"', '"b"'] }, rules('github'))['x-github-api-version']).toBe('"a", "b"');
+  });
+
+  it('keeps __proto__ an ordinary (dropped) key', () => {
+    const h = JSON.parse('{"__proto__": "x", "accept": "a"}') as Record<string, string>;
+    expect(Object.keys(forwardedHeaders(h, rules('github')))).toEqual(['accept']);
   });
 });
 
-describe('upstreamHeaders', () => {
-  it('keeps the caller credential only for passthrough', () => {
-    expect(upstreamHeaders(incoming, auth('bearer')).authorization).toBeUndefined();
-    expect(upstreamHeaders(incoming, auth('passthrough')).authorization).toBe('Bearer c');
-    expect(upstreamHeaders(incoming, auth('passthrough'))['proxy-authorization']).toBeUndefined();
+describe('passthroughCredentials', () => {
+  it('passes the caller credential only with passthrough', () => {
+    expect(passthroughCredentials({ authorization: 'Bearer c', 'proxy-authorization': 'x' }, auth('passthrough'))).toEqual({ authorization: 'Bearer c' });
+    expect(passthroughCredentials({ authorization: 'Bearer c' }, auth('bearer'))).toEqual({});
   });
-  it('drops headers named in connection', () => {
-    expect(upstreamHeaders(incoming, auth('bearer'))['x-hop']).toBeUndefined();
+});
+
+describe('response headers', () => {
+  it.each([
+    ['connection', '', true],
+    ['keep-alive', '', true],
+    ['x-secret-hop', 'x-secret-hop', true],
+    ['X-Broker-Decision-Id', '', true],
+    ['content-type', '', false],
+    ['etag', 'x-other', false],
+  ])('%s (connection lists %j) dropped: %s', (name, listed, dropped) => {
+    expect(isResponseHeaderDropped(name, connectionTokens(listed))).toBe(dropped);
   });
 });
