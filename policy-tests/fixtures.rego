@@ -5,7 +5,9 @@ package fixtures
 # request(c): an input document for case c. Fields of c (all optional except segments):
 #   surface (default "api"), method (default "GET"), segments, query, headers, body,
 #   body_truncated, code (allow_code_access, default false), type (default "github"),
-#   content_type, flags (more integration flags, e.g. {"allow_writes": true}; merged over code).
+#   content_type, flags (more integration flags, e.g. {"allow_writes": true}; merged over code),
+#   graphql (the parsed document as the gateway gives it, see lib/graphql.rego; default null).
+# segments_folded is derived from segments as the gateway does (ASCII letters lower-cased).
 request(c) := {
 	"version": "rego-broker/v1",
 	"direction": "inbound",
@@ -25,12 +27,14 @@ request(c) := {
 		"path": concat("", ["/api/v3", route(c.segments)]),
 		"route": route(c.segments),
 		"segments": c.segments,
+		"segments_folded": [lower(s) | some s in c.segments],
 		"query": object.get(c, "query", {}),
 		"headers": object.get(c, "headers", {"accept": "application/vnd.github+json"}),
 		"body": object.get(c, "body", null),
 		"body_size": 0,
 		"body_truncated": object.get(c, "body_truncated", false),
 		"content_type": object.get(c, "content_type", null),
+		"graphql": object.get(c, "graphql", null),
 	},
 	"source": {"address": "fdf0:59dc:33cf:9be9::1"},
 }

@@ -8,7 +8,9 @@ export const ErrorCode = {
   DESTINATION_NOT_ALLOWED: 'DESTINATION_NOT_ALLOWED',
   POLICY_DENIED: 'POLICY_DENIED',
   BODY_TOO_LARGE: 'BODY_TOO_LARGE',
+  INPUT_TOO_COMPLEX: 'INPUT_TOO_COMPLEX',
   POLICY_EVAL_FAILED: 'POLICY_EVAL_FAILED',
+  POLICY_TIMEOUT: 'POLICY_TIMEOUT',
   UPSTREAM_UNREACHABLE: 'UPSTREAM_UNREACHABLE',
   UPSTREAM_TIMEOUT: 'UPSTREAM_TIMEOUT',
 } as const;
@@ -27,7 +29,9 @@ export const ERRORS: Readonly<Record<ErrorCode, CatalogueEntry>> = Object.freeze
   DESTINATION_NOT_ALLOWED: { status: 403, message: 'the destination is not under any configured integration' },
   POLICY_DENIED: { status: 403, message: 'the policy denied this request' },
   BODY_TOO_LARGE: { status: 413, message: 'the request body is larger than policy.maxBodyBytes' },
+  INPUT_TOO_COMPLEX: { status: 400, message: 'the request is deeper, wider or longer than policy.limits allow' },
   POLICY_EVAL_FAILED: { status: 500, message: 'the policy could not be evaluated; the request is denied' },
+  POLICY_TIMEOUT: { status: 500, message: 'the policy did not decide within policy.evalTimeoutMs; the request is denied' },
   UPSTREAM_UNREACHABLE: { status: 502, message: 'the upstream could not be reached' },
   UPSTREAM_TIMEOUT: { status: 504, message: 'the upstream did not answer in time' },
 });
