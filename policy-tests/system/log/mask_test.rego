@@ -1,22 +1,29 @@
-# Tests of system/log/mask: secret-looking headers and query parameters are erased from the
-# decision log, ordinary ones are kept.
+# Tests of system/log/mask: header values by allowlist, secret-looking query parameters, and
+# secret-looking body fields at any depth are erased from the decision log; ordinary ones are
+# kept, allowed or denied.
 package system.log.mask_test
 
 import data.fixtures
 
-log_input(request_fields) := {
+allowed := {"allow": true, "rule": "github.repo.metadata", "reasons": []}
+
+denied := {"allow": false, "rule": null, "reasons": ["no rule allows POST /repos/acme/app/hooks"]}
+
+log_input(request_fields, result) := {
 	"input": object.union(
 		fixtures.request({"segments": ["repos", "acme", "app"]}),
 		{"request": object.union(fixtures.request({"segments": ["x"]}).request, request_fields)},
 	),
-	"result": {"allow": true, "rule": "github.repo.metadata", "reasons": []},
+	"result": result,
 }
 
 mask_of(request_fields) := result if {
-	result := data.system.log.mask with input as log_input(request_fields)
+	result := data.system.log.mask with input as log_input(request_fields, allowed)
 }
 
-test_secret_headers_masked if {
+redact(path) := {"op": "upsert", "path": path, "value": "[REDACTED]"}
+
+test_headers_off_the_allowlist_redacted if {
 	got := mask_of({"headers": {
 		"accept": "application/json",
 		"content-type": "application/json",
@@ -29,21 +36,57 @@ test_secret_headers_masked if {
 		"x-db-password": "p",
 		"x-client-secret": "c",
 		"authorization": "Bearer t",
+		"x-request-id": "r",
 	}})
 	got == {
-		"/input/request/headers/x-api-key",
-		"/input/request/headers/private-token",
-		"/input/request/headers/x-hub-signature-256",
-		"/input/request/headers/x-session-id",
-		"/input/request/headers/cookie",
-		"/input/request/headers/x-db-password",
-		"/input/request/headers/x-client-secret",
-		"/input/request/headers/authorization",
+		redact("/input/request/headers/x-api-key"),
+		redact("/input/request/headers/private-token"),
+		redact("/input/request/headers/x-hub-signature-256"),
+		redact("/input/request/headers/x-session-id"),
+		redact("/input/request/headers/cookie"),
+		redact("/input/request/headers/x-db-password"),
+		redact("/input/request/headers/x-client-secret"),
+		redact("/input/request/headers/authorization"),
+		redact("/input/request/headers/x-request-id"),
 	}
 }
 
-test_ordinary_headers_kept if {
-	got := mask_of({"headers": {"accept": "application/json", "content-type": "text/plain", "if-none-match": "x"}})
+# Vendor key headers carry no secret-looking word in some cases (x-jfrog-art-api, x-github-otp);
+# the allowlist covers them because they are not on it.
+test_vendor_key_headers_redacted if {
+	got := mask_of({"headers": {
+		"x-jfrog-art-api": "a",
+		"x-github-otp": "b",
+		"private-token": "c",
+		"Private-Token": "d",
+		"private_token": "e",
+		"x-gitlab-token": "f",
+		"x-api-key": "g",
+		"x-jfrog-art-api-key": "h",
+	}})
+	got == {
+		redact("/input/request/headers/x-jfrog-art-api"),
+		redact("/input/request/headers/x-github-otp"),
+		redact("/input/request/headers/private-token"),
+		redact("/input/request/headers/Private-Token"),
+		redact("/input/request/headers/private_token"),
+		redact("/input/request/headers/x-gitlab-token"),
+		redact("/input/request/headers/x-api-key"),
+		redact("/input/request/headers/x-jfrog-art-api-key"),
+	}
+}
+
+# Every allowlisted header keeps its value, x-atlassian-token ("no-check") included although
+# its name contains "token".
+test_allowlisted_headers_kept if {
+	headers := {name: "v" | some name, _ in data.system.log.secrets.logged_headers}
+	count(headers) == 14
+	got := mask_of({"headers": headers})
+	got == set()
+}
+
+test_allowlist_case_insensitive if {
+	got := mask_of({"headers": {"Accept": "x", "User-Agent": "y"}})
 	got == set()
 }
 
@@ -81,8 +124,66 @@ test_case_insensitive if {
 
 # Names become JSON pointer tokens (RFC 6901): "~" is written "~0" and "/" is written "~1".
 test_pointer_escaping if {
-	got := mask_of({"query": {"a/b~token": ["x"]}})
-	got == {"/input/request/query/a~1b~0token"}
+	got := mask_of({"query": {"a/b~token": ["x"]}, "body": {"c/d~secret": 1}})
+	got == {"/input/request/query/a~1b~0token", redact("/input/request/body/c~1d~0secret")}
+}
+
+# A GitHub webhook create (POST /repos/{owner}/{repo}/hooks): config.secret signs deliveries.
+test_webhook_secret_in_body_redacted if {
+	got := mask_of({"body": {
+		"name": "web",
+		"active": true,
+		"events": ["push"],
+		"config": {"url": "https://ci.example.com/hook", "content_type": "json", "secret": "s", "insecure_ssl": "0"},
+	}})
+	got == {redact("/input/request/body/config/secret")}
+}
+
+test_body_arrays_and_depth if {
+	got := mask_of({"body": {
+		"items": [{"name": "a", "token": "t0"}, {"name": "b"}, {"name": "c", "Token": "t2"}],
+		"a": {"b": {"c": [[{"password": "p"}]]}},
+		"tags": ["token", "secret"],
+	}})
+	got == {
+		redact("/input/request/body/items/0/token"),
+		redact("/input/request/body/items/2/Token"),
+		redact("/input/request/body/a/b/c/0/0/password"),
+	}
+}
+
+# A secret-named object is replaced whole; the entries below it are harmless extras.
+test_body_secret_object if {
+	got := mask_of({"body": {"credentials": {"user": "u", "password": "p"}}})
+	got == {redact("/input/request/body/credentials"), redact("/input/request/body/credentials/password")}
+}
+
+test_body_top_level_array if {
+	got := mask_of({"body": [{"api_key": "k"}, "plain"]})
+	got == {redact("/input/request/body/0/api_key")}
+}
+
+test_body_without_secrets if {
+	every body in [null, "text", 3, [], {}, {"name": "x", "files": [{"path": "a"}]}] {
+		mask_of({"body": body}) == set()
+	}
+}
+
+test_graphql_variables_redacted if {
+	got := mask_of({"graphql": {"operation": "mutation", "variables": {"input": {"clientSecret": "s"}}}})
+	got == {redact("/input/request/graphql/variables/input/clientSecret")}
+}
+
+# Denies are masked the same way: the mask does not look at the result.
+test_deny_masked_too if {
+	fields := {"headers": {"x-jfrog-art-api": "a"}, "query": {"private_token": ["b"]}, "body": {"hooks": [{"config": {"secret": "c"}}]}}
+	got := data.system.log.mask with input as log_input(fields, denied)
+	got == mask_of(fields)
+	got == {
+		redact("/input/request/headers/x-jfrog-art-api"),
+		"/input/request/query/private_token",
+		redact("/input/request/body/hooks/0/config/secret"),
+	}
 }
 
 test_nothing_to_mask if {
