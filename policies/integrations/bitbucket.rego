@@ -14,6 +14,12 @@
 # settings, admin endpoints.
 #
 # Bitbucket Data Center REST reference: https://developer.atlassian.com/server/bitbucket/rest/
+#
+# policies/types/bitbucket/data.json holds, per rule id, the query parameters it accepts
+# (lib/query.rego; write rules accept none), and the grammar of each placeholder
+# (lib/match.rego): project keys (a letter, then letters, digits and "_"), personal project
+# keys ("~" and a user slug), repository slugs, numeric ids and commit ids. Bitbucket runs on
+# Tomcat, which strips ";params" from path segments: no grammar has ";" or "/".
 package integrations.bitbucket
 
 import data.lib.body
@@ -89,16 +95,19 @@ send(surface, method) if {
 	http.complete_body(input.request)
 }
 
-# repo(rest): /projects/:key/repos/:slug<rest> (a personal project key is "~user").
-repo(rest) if {
-	segments[0] == "projects"
-	match.path(segments, array.concat(["projects", ":key", "repos", ":slug"], rest))
-}
+# owner(s): the placeholder for a project key segment: ":user" for a personal project
+# ("~jdoe"), ":key" for any other; each has its own grammar in data.json.
+owner(s) := ":user" if startswith(s, "~")
 
-repo_below(rest) if {
-	segments[0] == "projects"
-	match.path_below(segments, array.concat(["projects", ":key", "repos", ":slug"], rest))
-}
+else := ":key"
+
+# The placeholder for segments[1] of /projects/<key>/..., once per request.
+project := owner(segments[1]) if segments[0] == "projects"
+
+# repo(rest): /projects/:key/repos/:slug<rest> (a personal project key is "~user").
+repo(rest) if match.path(segments, array.concat(["projects", project, "repos", ":slug"], rest))
+
+repo_below(rest) if match.path_below(segments, array.concat(["projects", project, "repos", ":slug"], rest))
 
 # ---------------------------------------------------------------------------------------------
 # Always on.
@@ -113,7 +122,17 @@ rules contains "bitbucket.meta.properties" if {
 # bitbucket.repos.list: repositories the token can see, globally or per project, to import.
 rules contains "bitbucket.repos.list" if {
 	api_get
-	some pattern in [["repos"], ["projects"], ["projects", ":key"], ["projects", ":key", "repos"]]
+	match.path(segments, ["repos"])
+}
+
+rules contains "bitbucket.repos.list" if {
+	api_get
+	match.path(segments, ["projects"])
+}
+
+rules contains "bitbucket.repos.list" if {
+	api_get
+	some pattern in [["projects", project], ["projects", project, "repos"]]
 	match.path(segments, pattern)
 }
 
@@ -212,8 +231,7 @@ commit_id(s) if match.commit_id(s)
 code_rules contains "bitbucket.code.files" if {
 	api_get
 	some kind in ["browse", "raw", "files", "commits", "diff", "compare"]
-	segments[0] == "projects"
-	match.path_or_below(segments, ["projects", ":key", "repos", ":slug", kind])
+	match.path_or_below(segments, ["projects", project, "repos", ":slug", kind])
 }
 
 code_rules contains "bitbucket.code.files" if {
@@ -235,14 +253,14 @@ code_rules contains "bitbucket.code.archive" if {
 # bitbucket.clone.refs: the ref advertisement of the fetch service.
 clone_rules contains "bitbucket.clone.refs" if {
 	input.integration.surface == "git"
-	git.refs(input.request, [":project", ":repo"])
+	git.refs(input.request, [owner(segments[0]), ":repo"])
 	git.repository_name(segments[1])
 }
 
 # bitbucket.clone.pack: the pack download.
 clone_rules contains "bitbucket.clone.pack" if {
 	input.integration.surface == "git"
-	git.upload_pack(input.request, [":project", ":repo"])
+	git.upload_pack(input.request, [owner(segments[0]), ":repo"])
 	git.repository_name(segments[1])
 }
 
@@ -253,7 +271,7 @@ clone_rules contains "bitbucket.clone.pack" if {
 # bitbucket.writes.branch: create the fix branch (branch-utils API on the rest surface).
 write_rules contains "bitbucket.writes.branch" if {
 	send("rest", "POST")
-	match.path(segments, ["branch-utils", "1.0", "projects", ":key", "repos", ":slug", "branches"])
+	match.path(segments, ["branch-utils", "1.0", "projects", owner(segments[3]), "repos", ":slug", "branches"])
 	body.fields_within(request_body, {"name", "startPoint", "message"})
 	body.strings(request_body, {"name", "startPoint"})
 	body.optional_strings(request_body, {"message"})

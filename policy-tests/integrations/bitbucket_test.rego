@@ -6,11 +6,17 @@ import data.fixtures
 
 deny := "broker.deny.no_matching_rule"
 
+query_deny := "broker.deny.query_parameter"
+
 decides(c) if {
 	got := data.broker.decision with input as fixtures.request(object.union({"type": "bitbucket"}, c))
 	got.rule == c.rule
-	got.allow == c.rule != deny
+	got.allow == allows(c.rule)
 }
+
+allows(rule) := false if rule in {deny, query_deny}
+
+else := true
 
 test_read[name] if {
 	some name, c in read_cases
@@ -24,6 +30,21 @@ test_comment[name] if {
 
 test_flagged[name] if {
 	some name, c in flagged_cases
+	decides(c)
+}
+
+test_query[name] if {
+	some name, c in query_cases
+	decides(c)
+}
+
+test_names[name] if {
+	some name, c in name_cases
+	decides(c)
+}
+
+test_head[name] if {
+	some name, c in head_cases
 	decides(c)
 }
 
@@ -151,4 +172,75 @@ test_reason_hints if {
 		got := data.broker.decision with input as fixtures.request(object.union({"type": "bitbucket"}, c[0]))
 		c[1] in got.reasons
 	}
+}
+
+# Query parameters: each rule accepts only those listed in policies/types/bitbucket/data.json.
+query_cases := {
+	"repos paged": {"segments": ["repos"], "query": {"start": ["25"], "limit": ["25"], "permission": ["REPO_READ"]}, "rule": "bitbucket.repos.list"},
+	"repos unknown parameter": {"segments": ["repos"], "query": {"start": ["0"], "user": ["admin"]}, "rule": query_deny},
+	"repos start twice": {"segments": ["repos"], "query": {"start": ["0", "25"]}, "rule": query_deny},
+	"properties with a parameter": {"segments": ["application-properties"], "query": {"limit": ["1"]}, "rule": query_deny},
+	"branches filtered": {"segments": r(["branches"]), "query": {"filterText": ["main"], "details": ["true"]}, "rule": "bitbucket.repo.metadata"},
+	"repo with at": {"segments": r([]), "query": {"at": ["main"]}, "rule": query_deny},
+	"prs open": {"segments": r(["pull-requests"]), "query": {"state": ["OPEN"], "at": ["refs/heads/main"], "limit": ["50"]}, "rule": "bitbucket.pulls.read"},
+	"prs by user": {"segments": r(["pull-requests"]), "query": {"username.1": ["admin"]}, "rule": query_deny},
+	"manifest at ref": {"segments": r(["raw", "package.json"]), "query": {"at": ["refs/heads/main"]}, "rule": "bitbucket.files.manifest"},
+	"manifest markup": {"segments": r(["raw", "package.json"]), "query": {"markup": ["true"]}, "rule": query_deny},
+	"manifest at twice": {"segments": r(["raw", "package.json"]), "query": {"at": ["main", "other"]}, "rule": query_deny},
+	"comment with a parameter": {"method": "POST", "segments": r(["pull-requests", "4", "comments"]), "body": {"text": "x"}, "query": {"diffType": ["EFFECTIVE"]}, "rule": query_deny},
+	"build with a parameter": {"surface": "rest", "method": "POST", "segments": ["build-status", "1.0", "commits", sha], "body": build, "query": {"x": ["1"]}, "rule": query_deny},
+	"compare with code": {"segments": r(["compare", "commits"]), "query": {"from": ["a"], "to": ["b"]}, "code": true, "rule": "bitbucket.code.files"},
+	"compare other repository": {"segments": r(["compare", "commits"]), "query": {"from": ["a"], "fromRepo": ["OTHER/secret"]}, "code": true, "rule": query_deny},
+	"archive zip": {"segments": r(["archive"]), "query": {"at": ["main"], "format": ["zip"]}, "code": true, "rule": "bitbucket.code.archive"},
+	"refs with extra parameter": {"surface": "git", "segments": ["acme", "app.git", "info", "refs"], "query": {"service": ["git-upload-pack"], "x": ["1"]}, "code": true, "rule": query_deny},
+	"hook list by event": {"segments": r(["webhooks"]), "query": {"event": ["repo:refs_changed"]}, "flags": hooks, "rule": "bitbucket.hooks.read"},
+	"hook delete with a parameter": {"method": "DELETE", "segments": r(["webhooks", "2"]), "query": {"x": ["1"]}, "flags": hooks, "rule": query_deny},
+}
+
+test_query_reason if {
+	got := data.broker.decision with input as fixtures.request({"type": "bitbucket", "segments": ["repos"], "query": {"user": ["admin"]}})
+	got.reasons == ["query parameter \"user\" is not accepted by rule bitbucket.repos.list (it accepts: archived, limit, name, permission, projectname, start, state, visibility)"]
+}
+
+long_key := concat("", ["A" | some _ in numbers.range(1, 129)])
+
+# Placeholder grammars: project keys, personal keys, slugs, ids (policies/types/bitbucket/data.json).
+name_cases := {
+	"personal project repo": {"segments": ["projects", "~jdoe", "repos", "app"], "rule": "bitbucket.repo.metadata"},
+	"personal project": {"segments": ["projects", "~j.doe"], "rule": "bitbucket.repos.list"},
+	"project key with digits": {"segments": ["projects", "A1_B", "repos", "my.app-2"], "rule": "bitbucket.repo.metadata"},
+	"project key decoded slash": {"segments": ["projects", "ACME/repos/other", "repos", "app"], "rule": deny},
+	"project key path parameter": {"segments": ["projects", "ACME;x=1", "repos", "app"], "rule": deny},
+	"project key space": {"segments": ["projects", "AC ME", "repos", "app"], "rule": deny},
+	"project key digit first": {"segments": ["projects", "1ACME", "repos", "app"], "rule": deny},
+	"project key too long": {"segments": ["projects", long_key, "repos", "app"], "rule": deny},
+	"project key at limit": {"segments": ["projects", substring(long_key, 0, 128), "repos", "app"], "rule": "bitbucket.repo.metadata"},
+	"slug with slash": {"segments": ["projects", "ACME", "repos", "app/browse"], "rule": deny},
+	"slug path parameter": {"segments": ["projects", "ACME", "repos", "app;jsessionid=1", "raw", "package.json"], "rule": deny},
+	"slug space": {"segments": ["projects", "ACME", "repos", "my app"], "rule": deny},
+	"personal key slash": {"segments": ["projects", "~jdoe/x", "repos", "app"], "rule": deny},
+	"personal key path parameter": {"segments": ["projects", "~jdoe;x", "repos", "app"], "rule": deny},
+	"pr id path parameter": {"segments": r(["pull-requests", "4;x"]), "rule": deny},
+	"comment id path parameter": {"method": "PUT", "segments": r(["pull-requests", "4", "comments", "9;x"]), "body": {"text": "x", "version": 0}, "rule": deny},
+	"build sha upper case": {"surface": "rest", "method": "POST", "segments": ["build-status", "1.0", "commits", upper(sha)], "body": build, "rule": deny},
+	"clone personal": {"surface": "git", "segments": ["~jdoe", "app.git", "info", "refs"], "query": upload_pack, "code": true, "rule": "bitbucket.clone.refs"},
+	"clone project path parameter": {"surface": "git", "segments": ["acme;x", "app.git", "info", "refs"], "query": upload_pack, "code": true, "rule": deny},
+	"clone repo slash": {"surface": "git", "segments": ["acme", "other/app.git", "info", "refs"], "query": upload_pack, "code": true, "rule": deny},
+	"branch personal": {
+		"surface": "rest", "method": "POST", "segments": ["branch-utils", "1.0", "projects", "~jdoe", "repos", "app", "branches"],
+		"body": {"name": "fix/lodash", "startPoint": "refs/heads/main"}, "flags": writes, "rule": "bitbucket.writes.branch",
+	},
+	"branch key path parameter": {
+		"surface": "rest", "method": "POST", "segments": ["branch-utils", "1.0", "projects", "ACME;x", "repos", "app", "branches"],
+		"body": {"name": "fix/lodash", "startPoint": "refs/heads/main"}, "flags": writes, "rule": deny,
+	},
+}
+
+# HEAD is judged as GET.
+head_cases := {
+	"repo": {"method": "HEAD", "segments": r([]), "rule": "bitbucket.repo.metadata"},
+	"manifest": {"method": "HEAD", "segments": r(["raw", "package.json"]), "query": {"at": ["main"]}, "rule": "bitbucket.files.manifest"},
+	"source": {"method": "HEAD", "segments": r(["raw", "src", "Main.java"]), "rule": deny},
+	"permissions": {"method": "HEAD", "segments": r(["permissions", "users"]), "rule": deny},
+	"unknown parameter": {"method": "HEAD", "segments": r([]), "query": {"x": ["1"]}, "rule": query_deny},
 }
