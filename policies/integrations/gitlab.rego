@@ -13,9 +13,20 @@
 #   write_rules    allow_writes: fix merge requests (branch, commit of manifest files, MR)
 #   webhook_rules  allow_webhooks: project hooks whose URL is in allowed_webhook_urls
 #
-# GitLab reads parameters from the query string and the body alike, so every rule that judges
-# a body also requires an empty query string. Never allowed: pushing (git-receive-pack),
-# CI/CD variables, deploy keys and tokens, members, project or group settings.
+# Query parameters: each rule accepts only those listed for it in data.types.gitlab.query_params
+# (policies/types/gitlab/data.json, applied by broker/decision for every rule): the narrowing
+# filters and pagination of GitLab's documentation, never `sudo` (impersonation) or
+# `private_token`/`access_token`/`job_token` (credentials). GitLab (Rails) merges the query
+# string into the body parameters, so no rule that sends a body accepts any query parameter.
+#
+# Placeholders (":project", ":group", ":iid", ":ref", ":file_path", ...) are checked against
+# GitLab's naming grammars, data.types.gitlab.names in the same file (see lib/match.rego);
+# project and group paths and file paths are also checked component by component here.
+#
+# Never allowed: pushing (git-receive-pack), CI/CD variables, deploy keys and tokens, members,
+# project or group settings.
+#
+# GraphQL rules: gitlab_graphql.rego (same package).
 #
 # GitLab REST API reference: https://docs.gitlab.com/api/rest/
 package integrations.gitlab
@@ -24,7 +35,6 @@ import data.lib.body
 import data.lib.files
 import data.lib.flags
 import data.lib.git
-import data.lib.graphql
 import data.lib.http
 import data.lib.match
 
@@ -74,11 +84,6 @@ hints contains msg if {
 	msg := concat("", ["rule ", id, " would allow this request with allow_webhooks=true"])
 }
 
-hints contains graphql.reason(request_body) if {
-	graphql_post
-	not gql
-}
-
 hints contains "pushing (git-receive-pack) is never allowed through the broker" if {
 	input.integration.surface == "git"
 	git.push(input.request)
@@ -93,18 +98,51 @@ api_get if {
 	input.request.method == "GET"
 }
 
-# api_send(method): a complete JSON body, and no query parameters that GitLab would merge in.
+# api_send(method): a complete JSON body. No query parameter is accepted either (GitLab would
+# merge it into the body): the send rules have no entry in data.types.gitlab.query_params.
 api_send(method) if {
 	input.integration.surface == "api"
 	input.request.method == method
 	http.complete_body(input.request)
-	count(input.request.query) == 0
 }
 
-# project(rest): /projects/:id<rest>, where :id is a numeric id or a decoded full path.
+# project(rest): /projects/:project<rest>, where :project is a numeric id or a decoded full
+# path "group/sub/app".
 project(rest) if {
 	segments[0] == "projects"
-	match.path(segments, array.concat(["projects", ":id"], rest))
+	match.path(segments, array.concat(["projects", ":project"], rest))
+	full_path(segments[1])
+}
+
+# full_path(s): a numeric id, or a namespace path: components separated by single "/", each a
+# GitLab path ("can contain only letters, digits, '_', '-' and '.'; cannot start with '-', end
+# in '.git' or end in '.atom'", https://docs.gitlab.com/user/reserved_names/), not "." or "..".
+# The characters and the length are checked by the ":project" and ":group" grammars.
+full_path(s) if {
+	every part in split(s, "/") {
+		path_component(part)
+	}
+}
+
+path_component(part) if {
+	part != ""
+	part != "."
+	part != ".."
+	not startswith(part, "-")
+	not endswith(part, ".git")
+	not endswith(part, ".atom")
+}
+
+# ref_name(s): a branch or tag name as git-check-ref-format(1) allows it (the characters are
+# checked by the ":ref" grammar): no "..", no component starting with ".", no "//", not ending
+# in "/", "." or ".lock".
+ref_name(s) if {
+	not contains(s, "..")
+	not contains(s, "/.")
+	not contains(s, "//")
+	not endswith(s, "/")
+	not endswith(s, ".")
+	not endswith(s, ".lock")
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -129,10 +167,11 @@ rules contains "gitlab.projects.list" if {
 	match.path(segments, ["projects"])
 }
 
-# gitlab.groups.projects: the projects of one group, to import them.
+# gitlab.groups.projects: the projects of one group (by id or full path), to import them.
 rules contains "gitlab.groups.projects" if {
 	api_get
-	match.path(segments, ["groups", ":id", "projects"])
+	match.path(segments, ["groups", ":group", "projects"])
+	full_path(segments[1])
 }
 
 # gitlab.project.metadata: name, visibility and default branch of one project.
@@ -151,7 +190,8 @@ rules contains "gitlab.project.refs" if {
 rules contains "gitlab.project.refs" if {
 	api_get
 	some kind in ["branches", "tags"]
-	project(["repository", kind, ":name"])
+	project(["repository", kind, ":ref"])
+	ref_name(segments[4])
 }
 
 # gitlab.project.languages: percentage per language, to choose which ecosystems to scan.
@@ -169,7 +209,6 @@ rules contains "gitlab.mrs.read" if {
 rules contains "gitlab.mrs.read" if {
 	api_get
 	project(["merge_requests", ":iid"])
-	match.positive_integer(segments[3])
 }
 
 # gitlab.statuses.list: the statuses of a commit, to update the scanner's own.
@@ -198,7 +237,6 @@ rules contains "gitlab.files.manifest" if {
 rules contains "gitlab.notes.create" if {
 	api_send("POST")
 	project(["merge_requests", ":iid", "notes"])
-	match.positive_integer(segments[3])
 	body.only_string_field(request_body, "body")
 }
 
@@ -206,8 +244,6 @@ rules contains "gitlab.notes.create" if {
 rules contains "gitlab.notes.update" if {
 	api_send("PUT")
 	project(["merge_requests", ":iid", "notes", ":note_id"])
-	match.positive_integer(segments[3])
-	match.positive_integer(segments[5])
 	body.only_string_field(request_body, "body")
 }
 
@@ -225,52 +261,6 @@ rules contains "gitlab.statuses.create" if {
 }
 
 # ---------------------------------------------------------------------------------------------
-# GraphQL (surface graphql): only the query shapes named here. See lib/graphql.rego.
-# ---------------------------------------------------------------------------------------------
-
-graphql_post if {
-	input.integration.surface == "graphql"
-	input.request.method == "POST"
-	count(segments) == 0
-}
-
-gql := graphql.document(request_body) if {
-	graphql_post
-	http.complete_body(input.request)
-}
-
-graphql_read_roots := {"currentUser", "project", "projects", "group", "metadata"}
-
-# Names that reach file contents or diffs: Repository.blobs and .tree, Blob raw and rendered
-# data, merge request diffs.
-graphql_code_names := {"blobs", "rawBlob", "rawTextBlob", "plainData", "richData", "tree", "paginatedTree", "diffs"}
-
-# gitlab.graphql.read: one query over the current user, projects and groups, without file
-# contents.
-rules contains "gitlab.graphql.read" if {
-	gql.operation == "query"
-	count(gql.root_fields - graphql_read_roots) == 0
-	count(gql.names & graphql_code_names) == 0
-}
-
-# gitlab.code.graphql_read: the same queries including file contents.
-code_rules contains "gitlab.code.graphql_read" if {
-	gql.operation == "query"
-	count(gql.root_fields - graphql_read_roots) == 0
-}
-
-# gitlab.graphql.create_note: the GraphQL form of a note, the only mutation allowed:
-# createNote(input: $var) with {noteableId, body[, clientMutationId]}.
-rules contains "gitlab.graphql.create_note" if {
-	var := graphql.mutation_input(gql, "createNote")
-	note := request_body.variables[var]
-	body.fields_within(note, {"noteableId", "body", "clientMutationId"})
-	body.strings(note, {"noteableId", "body"})
-	body.optional_strings(note, {"clientMutationId"})
-	count(gql.names & graphql_code_names) == 0
-}
-
-# ---------------------------------------------------------------------------------------------
 # Only with allow_code_access=true.
 # ---------------------------------------------------------------------------------------------
 
@@ -279,20 +269,31 @@ code_rules contains "gitlab.code.files" if {
 	api_get
 	some rest in [[], ["raw"], ["blame"]]
 	project(array.concat(["repository", "files", ":file_path"], rest))
+	files.safe_path(segments[4])
 }
 
 # gitlab.code.repository: the file tree, blobs, commits (with diffs), comparisons, archives.
+# https://docs.gitlab.com/api/repositories/ and https://docs.gitlab.com/api/commits/
 code_rules contains "gitlab.code.repository" if {
 	api_get
-	some kind in ["tree", "blobs", "commits", "compare"]
-	segments[0] == "projects"
-	match.path_or_below(segments, ["projects", ":id", "repository", kind])
+	some pattern in [["tree"], ["compare"], ["commits"], ["blobs", ":sha"], ["blobs", ":sha", "raw"]]
+	project(array.concat(["repository"], pattern))
 }
 
+# A commit by id or by branch or tag name, and what hangs below it.
+code_rules contains "gitlab.code.repository" if {
+	api_get
+	some rest in [[], ["diff"], ["refs"], ["comments"], ["merge_requests"], ["signature"], ["sequence"]]
+	project(array.concat(["repository", "commits", ":ref"], rest))
+	ref_name(segments[4])
+}
+
+# Archives: data.types.gitlab.archive_formats holds the file names GitLab serves
+# ("archive", "archive.zip", "archive.tar.gz", ...).
 code_rules contains "gitlab.code.repository" if {
 	api_get
 	project(["repository", ":archive"])
-	startswith(segments[3], "archive")
+	data.types.gitlab.archive_formats[segments[3]]
 }
 
 # gitlab.code.mr_diffs: the changes of a merge request (source lines).
@@ -300,7 +301,6 @@ code_rules contains "gitlab.code.mr_diffs" if {
 	api_get
 	some kind in ["changes", "diffs"]
 	project(["merge_requests", ":iid", kind])
-	match.positive_integer(segments[3])
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -314,7 +314,7 @@ clone_rules contains "gitlab.clone.refs" if {
 	count(segments) >= 4
 	repository := array.slice(segments, 0, count(segments) - 2)
 	git.refs(input.request, repository)
-	git.repository_name(match.last(repository))
+	clone_repository(repository)
 }
 
 # gitlab.clone.pack: the pack download, POST <namespace…>/<project>.git/git-upload-pack.
@@ -323,7 +323,29 @@ clone_rules contains "gitlab.clone.pack" if {
 	count(segments) >= 3
 	repository := array.slice(segments, 0, count(segments) - 1)
 	git.upload_pack(input.request, repository)
+	clone_repository(repository)
+}
+
+# clone_repository(repository): namespace segments and "<project>.git", each a GitLab path
+# (one segment each: "/" inside a segment is not a clone path).
+clone_repository(repository) if {
 	git.repository_name(match.last(repository))
+	every i, part in repository {
+		clone_component(i, count(repository) - 1, part)
+	}
+}
+
+clone_component(i, last, part) if {
+	i != last
+	clone_path(part)
+}
+
+clone_component(last, last, part) if clone_path(trim_suffix(part, ".git"))
+
+clone_path(part) if {
+	not contains(part, "/")
+	match.name(part, ":group")
+	path_component(part)
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -337,7 +359,14 @@ write_rules contains "gitlab.writes.branch" if {
 	api_send("POST")
 	project(["repository", "branches"])
 	body.fields_within(request_body, {"branch", "ref"})
-	body.strings(request_body, {"branch", "ref"})
+	branch_name(request_body.branch)
+	branch_name(request_body.ref)
+}
+
+# branch_name(s): a string that is a valid branch or tag name (":ref" grammar and ref_name).
+branch_name(s) if {
+	match.name(s, ":ref")
+	ref_name(s)
 }
 
 # gitlab.writes.commit: one commit on a named branch that creates or updates manifest files.
@@ -386,7 +415,6 @@ webhook_rules contains "gitlab.hooks.read" if {
 webhook_rules contains "gitlab.hooks.read" if {
 	api_get
 	project(["hooks", ":hook_id"])
-	match.positive_integer(segments[3])
 }
 
 # gitlab.hooks.create: add a hook for push, merge request, tag and note events.
@@ -401,7 +429,6 @@ webhook_rules contains "gitlab.hooks.create" if {
 webhook_rules contains "gitlab.hooks.update" if {
 	api_send("PUT")
 	project(["hooks", ":hook_id"])
-	match.positive_integer(segments[3])
 	hook(request_body)
 }
 
@@ -410,7 +437,6 @@ webhook_rules contains "gitlab.hooks.delete" if {
 	input.integration.surface == "api"
 	input.request.method == "DELETE"
 	project(["hooks", ":hook_id"])
-	match.positive_integer(segments[3])
 }
 
 hook_booleans := {"push_events", "merge_requests_events", "tag_push_events", "note_events"}

@@ -1,0 +1,123 @@
+# GitLab GraphQL (surface graphql, <root>/api/graphql): the rules of package
+# integrations.gitlab that judge GraphQL documents. See lib/graphql.rego.
+#
+# GitLab's GraphqlController reads `query`, `variables` and `operationName` from the JSON body
+# or from the query string, and runs only queries on GET
+# (https://docs.gitlab.com/api/graphql/). The gateway parses the document wherever it is,
+# refuses a request that carries it in two places, and gives the policy input.request.graphql.
+# A POST must carry its document in the body and nothing in the query string; a GET may only
+# run a query, whose `query`, `variables` and `operationName` parameters are then the ones the
+# gateway parsed (data.types.gitlab.query_params lists them for the two read rules only).
+#
+# What a document may select is data: data.types.gitlab.graphql (policies/types/gitlab/
+# data.json) maps each allowed field path to why it is allowed:
+#   read         metadata: the current user's id and username, projects, groups, merge
+#                requests, branch names, languages, the version; never CI/CD variables, deploy
+#                keys or tokens, file contents, diffs, emails or identities
+#   code         with allow_code_access, also: repository blobs (rawTextBlob) and the tree
+#   create_note  what the createNote mutation may select in its result
+package integrations.gitlab
+
+import data.lib.body
+import data.lib.flags
+import data.lib.graphql
+import data.lib.http
+import data.lib.match
+
+gql_allowed := data.types.gitlab.graphql
+
+gql := input.request.graphql if {
+	input.integration.surface == "graphql"
+	count(segments) == 0
+	is_object(input.request.graphql)
+}
+
+# gql_query: a query operation, sent in a complete POST body with an empty query string, or on
+# GET in the query string.
+default gql_query := false
+
+gql_query if {
+	gql.operation == "query"
+	gql_transport
+}
+
+gql_transport if {
+	input.request.method == "POST"
+	gql.source == "body"
+	http.complete_body(input.request)
+	count(input.request.query) == 0
+}
+
+gql_transport if {
+	input.request.method == "GET"
+	gql.source == "query"
+}
+
+# gitlab.graphql.read: one query over metadata a scanner needs (the read allowlist).
+rules contains "gitlab.graphql.read" if {
+	gql_query
+	graphql.paths_within(gql, gql_allowed.read)
+}
+
+# gitlab.code.graphql_read: the same queries, and file contents and the tree.
+code_rules contains "gitlab.code.graphql_read" if {
+	gql_query
+	every p in gql.paths {
+		code_path(p)
+	}
+}
+
+code_path(p) if graphql.path_allowed(p, gql_allowed.read)
+
+code_path(p) if graphql.path_allowed(p, gql_allowed.code)
+
+# gitlab.graphql.create_note: the GraphQL form of gitlab.notes.create, the only mutation:
+# exactly one root field, createNote(input: {noteableId, body[, clientMutationId]}) on a
+# merge request, selecting only the note's id, errors and clientMutationId.
+# https://docs.gitlab.com/api/graphql/reference/#mutationcreatenote
+rules contains "gitlab.graphql.create_note" if {
+	gql.operation == "mutation"
+	input.request.method == "POST"
+	gql.source == "body"
+	http.complete_body(input.request)
+	count(input.request.query) == 0
+	graphql.paths_within(gql, gql_allowed.create_note)
+	[call] := graphql.calls(gql, "createNote")
+	count(call.args) == 1
+	note_input(call.args.input)
+}
+
+note_input(note) if {
+	body.fields_within(note, {"noteableId", "body", "clientMutationId"})
+	body.strings(note, {"noteableId", "body"})
+	body.optional_strings(note, {"clientMutationId"})
+	merge_request_gid(note.noteableId)
+}
+
+# merge_request_gid(s): "gid://gitlab/MergeRequest/<id>", as REST notes are on merge requests
+# only.
+merge_request_gid(s) if {
+	startswith(s, "gid://gitlab/MergeRequest/")
+	match.positive_integer(trim_prefix(s, "gid://gitlab/MergeRequest/"))
+}
+
+# Why a query was not allowed: the fields outside the read allowlist, or outside read and code.
+hints contains graphql.paths_reason(gql, gql_allowed.read) if {
+	gql_query
+	not flags.code_access
+	count(graphql.unknown_paths(gql, gql_allowed.read)) > 0
+}
+
+hints contains "GraphQL subscriptions are never allowed through the broker" if {
+	gql.operation == "subscription"
+}
+
+hints contains "a GraphQL mutation must be sent with POST, its document in the body" if {
+	gql.operation == "mutation"
+	gql.source != "body"
+}
+
+hints contains "the request carries no GraphQL document" if {
+	input.integration.surface == "graphql"
+	not is_object(input.request.graphql)
+}
