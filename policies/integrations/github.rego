@@ -13,7 +13,16 @@
 #
 # Never allowed, by any tier: pushing (git-receive-pack), secrets (actions, dependabot,
 # codespaces), deploy keys, collaborators and other administration endpoints, and GraphQL
-# documents other than the shapes below.
+# documents other than the shapes in github_graphql.rego.
+#
+# What each rule accepts beyond its path is data, in policies/types/github/data.json
+# (data.types.github): the query parameters per rule id (lib/query.rego), the naming grammar
+# of each placeholder (lib/match.rego; ":branch" and ":ref" are further checked by ref_name
+# below) and the GraphQL field-path allowlists (github_graphql.rego).
+#
+# GitHub compares owner and repository names case-insensitively ("Acme/App" is "acme/app").
+# No rule here denies by name; a deny that does (a customer's) must compare
+# input.request.segments_folded, never segments.
 #
 # GitHub REST API reference: https://docs.github.com/en/rest
 # GitHub GraphQL API reference: https://docs.github.com/en/graphql
@@ -23,7 +32,6 @@ import data.lib.body
 import data.lib.files
 import data.lib.flags
 import data.lib.git
-import data.lib.graphql
 import data.lib.http
 import data.lib.match
 
@@ -77,28 +85,6 @@ hints contains msg if {
 	not flags.webhooks
 	some id in webhook_rules
 	msg := concat("", ["rule ", id, " would allow this request with allow_webhooks=true"])
-}
-
-hints contains graphql.reason(input.request.body) if {
-	graphql_post
-	not gql
-}
-
-hints contains "a GraphQL query may only select the root fields viewer, rateLimit, repository, organization and user" if {
-	graphql_post
-	gql.operation == "query"
-	count(gql.root_fields - graphql_read_roots) > 0
-}
-
-hints contains "a GraphQL mutation must be addComment(input: $variable) with variables {subjectId, body[, clientMutationId]}" if {
-	graphql_post
-	gql.operation == "mutation"
-}
-
-hints contains "the GraphQL document selects file contents (object, text, file, entries, Blob, Tree, TreeEntry, blame); that needs allow_code_access=true" if {
-	graphql_post
-	count(gql.names & graphql_code_names) > 0
-	not flags.code_access
 }
 
 hints contains "a comment request body must be a JSON object whose only field is \"body\", a string" if {
@@ -191,6 +177,7 @@ rules contains "github.repo.branches" if {
 rules contains "github.repo.branch" if {
 	route == "api GET repos branches"
 	match.path(segments, ["repos", ":owner", ":repo", "branches", ":branch"])
+	ref_name(segments[4])
 }
 
 # github.repo.tags: tag names and commit ids, to scan releases.
@@ -209,6 +196,7 @@ rules contains "github.repo.languages" if {
 rules contains "github.repo.commit_status" if {
 	route == "api GET repos commits"
 	match.path(segments, ["repos", ":owner", ":repo", "commits", ":ref", "status"])
+	ref_name(segments[4])
 }
 
 # github.pulls.list: open pull requests (titles, branches, head commits), to scan them.
@@ -231,6 +219,7 @@ rules contains "github.pulls.get" if {
 rules contains "github.contents.manifest" if {
 	route == "api GET repos contents"
 	match.path_below(segments, ["repos", ":owner", ":repo", "contents"])
+	file_path(4)
 	files.dependency_manifest(match.last(segments))
 }
 
@@ -238,6 +227,8 @@ rules contains "github.contents.manifest" if {
 rules contains "github.raw.manifest" if {
 	surface_method == "raw GET"
 	match.path_below(segments, [":owner", ":repo", ":ref"])
+	ref_name(segments[2])
+	file_path(3)
 	files.dependency_manifest(match.last(segments))
 }
 
@@ -268,6 +259,7 @@ rules contains "github.issues.comment.update" if {
 code_rules contains "github.code.contents" if {
 	route == "api GET repos contents"
 	match.path_or_below(segments, ["repos", ":owner", ":repo", "contents"])
+	file_path(4)
 }
 
 # github.code.git_data: trees (the file list), blobs (file content) and commits of the git
@@ -321,6 +313,8 @@ code_rules contains "github.code.pull_diff" if {
 code_rules contains "github.code.raw" if {
 	surface_method == "raw GET"
 	match.path_below(segments, [":owner", ":repo", ":ref"])
+	ref_name(segments[2])
+	file_path(3)
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -331,7 +325,7 @@ code_rules contains "github.code.raw" if {
 # service: /:owner/:repo.git/info/refs?service=git-upload-pack.
 clone_rules contains "github.clone.refs" if {
 	surface_method == "git GET"
-	git.refs(input.request, [":owner", ":repo"])
+	git.refs(input.request, [":owner", ":repo_git"])
 	git.repository_name(segments[1])
 }
 
@@ -339,7 +333,7 @@ clone_rules contains "github.clone.refs" if {
 # /:owner/:repo.git/git-upload-pack. The push endpoint, git-receive-pack, has no rule.
 clone_rules contains "github.clone.pack" if {
 	surface_method == "git POST"
-	git.upload_pack(input.request, [":owner", ":repo"])
+	git.upload_pack(input.request, [":owner", ":repo_git"])
 	git.repository_name(segments[1])
 }
 
@@ -374,6 +368,7 @@ rules contains "github.statuses.create" if {
 rules contains "github.statuses.list" if {
 	route == "api GET repos commits"
 	match.path(segments, ["repos", ":owner", ":repo", "commits", ":ref", "statuses"])
+	ref_name(segments[4])
 }
 
 # github.pulls.comment.create: an inline review comment on a pull request line (where a
@@ -404,64 +399,33 @@ review_comment_fields := {
 	"subject_type", "in_reply_to", "position",
 }
 
+# ref_name(s): a branch, tag or commit name as git accepts it (git check-ref-format), beyond
+# the characters data.types.github.names[":ref"] allows: no ".." anywhere, no empty
+# component ("a//b", a trailing "/"), no component starting with "." or ending in ".lock",
+# no trailing ".". "/" is allowed because clients send "feature/x" as one %2F segment; these
+# checks keep such a segment from naming another path ("a/../../hooks") if the upstream reads
+# it as one.
+ref_name(s) if {
+	not contains(s, "..")
+	not endswith(s, ".")
+	every part in split(s, "/") {
+		part != ""
+		not startswith(part, ".")
+		not endswith(part, ".lock")
+	}
+}
+
+# file_path(n): the segments from index n on are file and directory names, one each: none
+# holds a "/" (a decoded %2F), which GitHub would read as a separator, so that the path the
+# policy judged ("..%2F..%2Fother") could name another one.
+file_path(n) if {
+	every s in array.slice(segments, n, count(segments)) {
+		not contains(s, "/")
+	}
+}
+
 # commit_sha(s): a full commit id (SHA-1, or SHA-256 for repositories that use it).
 commit_sha(s) if match.commit_id(s)
-
-# ---------------------------------------------------------------------------------------------
-# GraphQL (surface graphql): only the query shapes named here. See lib/graphql.rego.
-# ---------------------------------------------------------------------------------------------
-
-# graphql_post: a POST to the GraphQL endpoint. False (not undefined) otherwise, so it is
-# evaluated once per request and every GraphQL rule and hint stops at its first line.
-default graphql_post := false
-
-graphql_post if {
-	surface_method == "graphql POST"
-	count(segments) == 0
-}
-
-# The scanned document, once per request; undefined when the scanner refuses it.
-gql := graphql.document(request_body) if {
-	graphql_post
-	http.complete_body(input.request)
-}
-
-# Root fields a metadata query may start from.
-graphql_read_roots := {"viewer", "rateLimit", "repository", "organization", "user"}
-
-# Names that reach file contents: Repository.object and Commit.file (git objects by path),
-# Blob.text, Tree.entries, blame, and the type conditions that select blobs and trees.
-graphql_code_names := {"object", "text", "file", "entries", "Blob", "Tree", "TreeEntry", "blame"}
-
-# github.graphql.read: one query over repository, organization and user metadata (names,
-# branches, pull requests, dependency graph manifests), without file contents.
-rules contains "github.graphql.read" if {
-	graphql_post
-	gql.operation == "query"
-	count(gql.root_fields - graphql_read_roots) == 0
-	count(gql.names & graphql_code_names) == 0
-}
-
-# github.code.graphql_read: the same queries including file contents (object, Blob.text, ...).
-code_rules contains "github.code.graphql_read" if {
-	graphql_post
-	gql.operation == "query"
-	count(gql.root_fields - graphql_read_roots) == 0
-}
-
-# github.graphql.add_comment: the GraphQL form of a plain comment on an issue or pull request,
-# the only mutation allowed: addComment(input: $var) with the variable {subjectId, body[,
-# clientMutationId]} and a result selection that reads no file contents.
-# https://docs.github.com/en/graphql/reference/mutations#addcomment
-rules contains "github.graphql.add_comment" if {
-	graphql_post
-	var := graphql.mutation_input(gql, "addComment")
-	comment := request_body.variables[var]
-	body.fields_within(comment, {"subjectId", "body", "clientMutationId"})
-	body.strings(comment, {"subjectId", "body"})
-	body.optional_strings(comment, {"clientMutationId"})
-	count(gql.names & graphql_code_names) == 0
-}
 
 # ---------------------------------------------------------------------------------------------
 # Only with allow_writes=true: the fix pull request flow. A branch, manifest or lock file
@@ -490,6 +454,7 @@ write_rules contains "github.writes.contents" if {
 	route == "api PUT repos contents"
 	api_send("PUT")
 	match.path_below(segments, ["repos", ":owner", ":repo", "contents"])
+	file_path(4)
 	files.dependency_manifest(match.last(segments))
 	body.fields_within(request_body, {"message", "content", "sha", "branch", "committer", "author"})
 	body.strings(request_body, {"message", "content", "branch"})

@@ -1,4 +1,6 @@
-# Table-driven tests of the GitHub rules through the real entrypoint, broker/decision.
+# Table-driven tests of the GitHub REST rules through the real entrypoint, broker/decision.
+# GraphQL: github_graphql_test.rego; query parameters, placeholder grammars, HEAD and
+# case-folded names: github_names_test.rego.
 #
 # Each case gives a request (see data.fixtures.request) and the decision's expected `rule`:
 # the id of the allowing rule, or "deny" for broker.deny.no_matching_rule. Every allow rule has
@@ -61,11 +63,6 @@ test_review[name] if {
 	decides(c)
 }
 
-test_graphql[name] if {
-	some name, c in graphql_cases
-	decides(c)
-}
-
 test_write[name] if {
 	some name, c in write_cases
 	decides(c)
@@ -106,7 +103,7 @@ metadata_cases := {
 	"repo PATCH": {"method": "PATCH", "segments": repo([]), "rule": deny},
 	"repo DELETE": {"method": "DELETE", "segments": repo([]), "rule": deny},
 	"repo upper-case Repos": {"segments": ["Repos", "acme", "app"], "rule": deny},
-	"repo HEAD": {"method": "HEAD", "segments": repo([]), "rule": deny},
+	"repo HEAD": {"method": "HEAD", "segments": repo([]), "rule": "github.repo.metadata"},
 	"branches": {"segments": repo(["branches"]), "rule": "github.repo.branches"},
 	"branch": {"segments": repo(["branches", "feature/x"]), "rule": "github.repo.branch"},
 	"branch protection": {"segments": repo(["branches", "main", "protection"]), "rule": deny},
@@ -404,30 +401,6 @@ test_reason_receive_pack_in_query if {
 	"pushing (git-receive-pack) is never allowed through the broker" in got.reasons
 }
 
-test_reason_graphql if {
-	c := {"surface": "graphql", "method": "POST", "segments": [], "body": {"query": "query { a } query { b }"}}
-	got := data.broker.decision with input as fixtures.request(c)
-	"the GraphQL document must be exactly one operation with balanced braces, nested at most 12 deep" in got.reasons
-}
-
-test_reason_graphql_root if {
-	c := {"surface": "graphql", "method": "POST", "segments": [], "body": {"query": "{ node(id: 1) { id } }"}}
-	got := data.broker.decision with input as fixtures.request(c)
-	"a GraphQL query may only select the root fields viewer, rateLimit, repository, organization and user" in got.reasons
-}
-
-test_reason_graphql_code if {
-	c := {"surface": "graphql", "method": "POST", "segments": [], "body": {"query": blob_query}}
-	got := data.broker.decision with input as fixtures.request(c)
-	"rule github.code.graphql_read would allow this request with allow_code_access=true" in got.reasons
-}
-
-test_reason_graphql_mutation if {
-	c := {"surface": "graphql", "method": "POST", "segments": [], "body": {"query": "mutation { deleteRepository(input: $i) { clientMutationId } }"}}
-	got := data.broker.decision with input as fixtures.request(c)
-	"a GraphQL mutation must be addComment(input: $variable) with variables {subjectId, body[, clientMutationId]}" in got.reasons
-}
-
 test_reason_flag_hints if {
 	w := data.broker.decision with input as fixtures.request({"method": "POST", "segments": repo(["pulls"]), "body": pull})
 	"rule github.writes.pull would allow this request with allow_writes=true" in w.reasons
@@ -517,72 +490,6 @@ review_cases := {
 		"method": "PATCH", "segments": repo(["pulls", "comments", "07"]),
 		"body": {"body": "x"}, "rule": deny,
 	},
-}
-
-gq(query) := gqb({"query": query})
-
-gqb(b) := {"surface": "graphql", "method": "POST", "segments": [], "body": b}
-
-gqv(query, variables) := gqb({"query": query, "variables": variables})
-
-blob_query := `query { repository(owner: "acme", name: "app") { object(expression: "HEAD:src/a.go") { ... on Blob { text } } } }`
-
-repo_query := `query Repo($owner: String!, $name: String!) {
-  repository(owner: $owner, name: $name) {
-    defaultBranchRef { name target { ... on Commit { oid } } }
-    dependencyGraphManifests(first: 10) { nodes { filename blobPath } }
-  }
-}`
-
-comment_mutation := "mutation Comment($input: AddCommentInput!) { addComment(input: $input) { clientMutationId } }"
-
-comment_input := {"input": {"subjectId": "PR_1", "body": "2 vulnerable dependencies"}}
-
-graphql_cases := {
-	"graphql viewer": object.union(gq("{ viewer { login } }"), {"rule": "github.graphql.read"}),
-	"graphql repository": object.union(gqv(repo_query, {"owner": "acme", "name": "app"}), {"rule": "github.graphql.read"}),
-	"graphql named operation": object.union(gqb({"query": "query Q { rateLimit { remaining } }", "operationName": "Q"}), {"rule": "github.graphql.read"}),
-	"graphql alias and comment": object.union(gq("# who\n{ me: viewer { login } org: organization(login: \"acme\") { name } }"), {"rule": "github.graphql.read"}),
-	"graphql wrong operationName": object.union(gqb({"query": "query Q { rateLimit { remaining } }", "operationName": "R"}), {"rule": deny}),
-	"graphql extra body field": object.union(gqb({"query": "{ viewer { login } }", "extensions": {}}), {"rule": deny}),
-	"graphql GET": object.union(gq("{ viewer { login } }"), {"method": "GET", "rule": deny}),
-	"graphql truncated": object.union(gq("{ viewer { login } }"), {"body_truncated": true, "rule": deny}),
-	"graphql on api surface": object.union(gq("{ viewer { login } }"), {"surface": "api", "rule": deny}),
-	"graphql with path": object.union(gq("{ viewer { login } }"), {"segments": ["x"], "rule": deny}),
-	"graphql node root": object.union(gq("{ node(id: \"X\") { id } }"), {"rule": deny}),
-	"graphql second root field": object.union(gq("{ viewer { login } enterprise(slug: \"x\") { id } }"), {"rule": deny}),
-	"graphql blob text": object.union(gq(blob_query), {"rule": deny}),
-	"graphql blob text with code": object.union(gq(blob_query), {"code": true, "rule": "github.code.graphql_read"}),
-	"graphql two operations": object.union(gq("query A { viewer { login } } query B { viewer { login } }"), {"rule": deny}),
-	"graphql second anonymous group": object.union(gq("{ viewer { login } } { viewer { login } }"), {"rule": deny}),
-	"graphql named fragment": object.union(gq("{ viewer { ...F } } fragment F on User { login }"), {"rule": deny}),
-	"graphql directive": object.union(gq("{ viewer @include(if: true) { login } }"), {"rule": deny}),
-	"graphql subscription": object.union(gq("subscription { viewer { login } }"), {"rule": deny}),
-	"graphql block string": object.union(gq("{ viewer(x: \"\"\"a\"\"\") { login } }"), {"rule": deny}),
-	"graphql brace in string": object.union(gq("{ viewer { login } } # }"), {"rule": "github.graphql.read"}),
-	"graphql unbalanced": object.union(gq("{ viewer { login }"), {"rule": deny}),
-	"graphql root fragment": object.union(gq("{ ... on Query { viewer { login } } }"), {"rule": deny}),
-	"graphql not a string": object.union(gqb({"query": 1}), {"rule": deny}),
-	"graphql add comment": object.union(gqv(comment_mutation, comment_input), {"rule": "github.graphql.add_comment"}),
-	"graphql add comment extra variable field": object.union(
-		gqv(comment_mutation, {"input": {"subjectId": "PR_1", "body": "x", "bodyHTML": "x"}}),
-		{"rule": deny},
-	),
-	"graphql add comment missing body": object.union(gqv(comment_mutation, {"input": {"subjectId": "PR_1"}}), {"rule": deny}),
-	"graphql add comment literal input": object.union(
-		gq("mutation { addComment(input: {subjectId: \"PR_1\", body: \"x\"}) { clientMutationId } }"),
-		{"rule": deny},
-	),
-	"graphql add comment and merge": object.union(
-		gqv("mutation($input: AddCommentInput!) { addComment(input: $input) { clientMutationId } mergePullRequest(input: $input) { clientMutationId } }", comment_input),
-		{"rule": deny},
-	),
-	"graphql add comment reading blobs": object.union(
-		gqv("mutation($input: AddCommentInput!) { addComment(input: $input) { subject { ... on Blob { text } } } }", comment_input),
-		{"rule": deny},
-	),
-	"graphql other mutation": object.union(gqv("mutation($input: X!) { createRef(input: $input) { clientMutationId } }", comment_input), {"rule": deny}),
-	"graphql mutation as query": object.union(gqv("query($input: X!) { addComment(input: $input) { clientMutationId } }", comment_input), {"rule": deny}),
 }
 
 writes := {"allow_writes": true}
