@@ -16,7 +16,25 @@
 # Never allowed: pushing over git (git-receive-pack), policy, permissions, security and
 # service endpoints (credentials).
 #
+# The flagged tiers (code, clone, writes, webhooks) are in azure-repos-flagged.rego, the same
+# package.
+#
 # Azure DevOps REST reference: https://learn.microsoft.com/rest/api/azure/devops/git/
+#
+# Case: the server runs on IIS and compares path words and names case-insensitively
+# ("_APIS/GIT/Repositories/App/PullRequests" is the same resource as
+# "_apis/git/repositories/app/pullrequests"). The rules therefore match the case-folded view
+# input.request.segments_folded against lower-case patterns: they accept every spelling the
+# server accepts, and since no rule denies by a name, folding cannot let a request past a
+# deny. Query parameter names are not folded: an unlisted spelling ("PATH", "Api-Version") is
+# refused by the allowlist, so a second value that ASP.NET would merge is never accepted.
+#
+# policies/types/azure-repos/data.json holds, per rule id, the query parameters it accepts
+# (lib/query.rego; every /_apis rule lists api-version, whose value the rules check); the
+# grammar of each placeholder (lib/match.rego): project and repository names per Azure
+# DevOps' naming restrictions, ASCII only (letters, digits, spaces and a few punctuation
+# marks; never "/", a backslash, ";", "%", or a leading "_" or "."), numeric ids, commit ids
+# and subscription GUIDs; and item_formats, the $format values azure.items.manifest accepts.
 package integrations["azure-repos"]
 
 import data.lib.body
@@ -77,9 +95,10 @@ hints contains "requests to /_apis need exactly one api-version query parameter,
 	not api_version
 }
 
-hints contains "pushing (git-receive-pack) is never allowed through the broker" if git.push(input.request)
+hints contains "pushing (git-receive-pack) is never allowed through the broker" if git.push(folded_request)
 
-segments := input.request.segments
+# The case-folded segments (see "Case" above); patterns below are lower-case.
+segments := input.request.segments_folded
 
 request_body := input.request.body
 
@@ -103,26 +122,18 @@ api_version_label([label]) if {
 	match.digits(substring(label, count("preview."), -1))
 }
 
-api_version_only if {
-	api_version
-	count(input.request.query["api-version"]) == 1
-}
-
 api_get if {
 	input.integration.surface == "api"
 	input.request.method == "GET"
-	api_version_only
+	api_version
 }
 
 api_send(method) if {
 	input.integration.surface == "api"
 	input.request.method == method
-	api_version_only
+	api_version
 	http.complete_body(input.request)
 }
-
-# Both spellings the documentation uses; the server compares path words case-insensitively.
-pull_words := {"pullrequests", "pullRequests"}
 
 # repo(rest): /:project/_apis/git/repositories/:repo<rest> or the collection-level form.
 repo(rest) if {
@@ -163,41 +174,38 @@ rules contains "azure.repos.read" if {
 # azure.pulls.read: pull requests of a repository and one pull request (metadata, no diff).
 rules contains "azure.pulls.read" if {
 	api_get
-	some word in pull_words
-	repo([word])
+	repo(["pullrequests"])
 }
 
 rules contains "azure.pulls.read" if {
 	api_get
-	some word in pull_words
-	repo([word, ":id"])
+	repo(["pullrequests", ":id"])
 	match.positive_integer(match.last(segments))
 }
 
-# Query parameters of the items API that select one item and how it is returned; anything
-# else (scopePath, recursionLevel, ...) lists or walks the tree.
-item_parameters := {
-	"api-version", "path", "includeContent", "$format", "download", "resolveLfs",
-	"versionDescriptor.version", "versionDescriptor.versionType", "versionDescriptor.versionOptions",
-}
-
 # azure.items.manifest: one manifest or lock file at any depth, ?path=/dir/package.json.
+# Its query allowlist (data.json) has only the parameters that select one item and how it is
+# returned; scopePath, recursionLevel and the like list or walk the tree. $format=zip would
+# pack a folder (a folder may be named package.json), so only json, text and octetStream.
 # https://learn.microsoft.com/rest/api/azure/devops/git/items/get
 rules contains "azure.items.manifest" if {
 	api_get
 	repo(["items"])
-	count(object.keys(input.request.query) - item_parameters) == 0
 	[path] := input.request.query.path
 	files.manifest_path(path)
+	item_format
 }
+
+item_format if not input.request.query["$format"]
+
+item_format if data.types["azure-repos"].item_formats[lower(input.request.query["$format"][0])]
 
 # azure.threads.create: scan results as a pull request thread (general or on a file):
 # {"comments": [{"content", "commentType"?, "parentCommentId"?}], "status"?, "threadContext"?}.
 # https://learn.microsoft.com/rest/api/azure/devops/git/pull-request-threads/create
 rules contains "azure.threads.create" if {
 	api_send("POST")
-	some word in pull_words
-	repo([word, ":id", "threads"])
+	repo(["pullrequests", ":id", "threads"])
 	match.positive_integer(segments[count(segments) - 2])
 	body.fields_within(request_body, {"comments", "status", "threadContext"})
 	count(request_body.comments) > 0
@@ -217,8 +225,7 @@ thread_context(c) if {
 # "commentType"?}.
 rules contains "azure.threads.comment" if {
 	api_send("POST")
-	some word in pull_words
-	repo([word, ":id", "threads", ":thread", "comments"])
+	repo(["pullrequests", ":id", "threads", ":thread", "comments"])
 	match.positive_integer(segments[count(segments) - 2])
 	thread_comment(request_body)
 }
@@ -239,14 +246,12 @@ rules contains "azure.statuses.create" if {
 	api_send("POST")
 	repo(["commits", ":sha", "statuses"])
 	match.commit_id(segments[count(segments) - 2])
-	count(segments[count(segments) - 2]) == 40
 	status(request_body)
 }
 
 rules contains "azure.statuses.create" if {
 	api_send("POST")
-	some word in pull_words
-	repo([word, ":id", "statuses"])
+	repo(["pullrequests", ":id", "statuses"])
 	match.positive_integer(segments[count(segments) - 2])
 	status(request_body)
 }
@@ -258,133 +263,4 @@ status(s) if {
 	body.fields_within(s.context, {"name", "genre"})
 	body.strings(s.context, {"name"})
 	body.optional_strings(s.context, {"genre"})
-}
-
-# ---------------------------------------------------------------------------------------------
-# Only with allow_code_access=true.
-# ---------------------------------------------------------------------------------------------
-
-# azure.code.git: any item or item list, trees, blobs, commits with changes, diffs.
-code_rules contains "azure.code.git" if {
-	api_get
-	some kind in ["items", "trees", "blobs", "commits", "diffs"]
-	repo_or_below(kind)
-}
-
-repo_or_below(kind) if {
-	segments[1] == "_apis"
-	match.path_or_below(segments, [":project", "_apis", "git", "repositories", ":repo", kind])
-}
-
-repo_or_below(kind) if {
-	segments[0] == "_apis"
-	match.path_or_below(segments, ["_apis", "git", "repositories", ":repo", kind])
-}
-
-# ---------------------------------------------------------------------------------------------
-# With allow_git_clone=true or allow_code_access=true: /:project/_git/:repo (no .git suffix).
-# ---------------------------------------------------------------------------------------------
-
-# azure.clone.refs: the ref advertisement of the fetch service.
-clone_rules contains "azure.clone.refs" if {
-	input.integration.surface in {"api", "git"}
-	git.refs(input.request, [":project", "_git", ":repo"])
-}
-
-# azure.clone.pack: the pack download.
-clone_rules contains "azure.clone.pack" if {
-	input.integration.surface in {"api", "git"}
-	git.upload_pack(input.request, [":project", "_git", ":repo"])
-}
-
-# ---------------------------------------------------------------------------------------------
-# Only with allow_writes=true: the fix pull request flow.
-# ---------------------------------------------------------------------------------------------
-
-# azure.writes.push: one push through the REST API that creates or updates a branch with
-# commits that only add or edit manifest files. (This is the pushes API, not git-receive-pack.)
-# https://learn.microsoft.com/rest/api/azure/devops/git/pushes/create
-write_rules contains "azure.writes.push" if {
-	api_send("POST")
-	repo(["pushes"])
-	body.fields_within(request_body, {"refUpdates", "commits"})
-	[update] := request_body.refUpdates
-	body.fields_within(update, {"name", "oldObjectId"})
-	body.strings(update, {"name", "oldObjectId"})
-	startswith(update.name, "refs/heads/")
-	count(request_body.commits) > 0
-	every commit in request_body.commits {
-		manifest_commit(commit)
-	}
-}
-
-manifest_commit(commit) if {
-	body.fields_within(commit, {"comment", "changes"})
-	body.strings(commit, {"comment"})
-	count(commit.changes) > 0
-	every change in commit.changes {
-		body.fields_within(change, {"changeType", "item", "newContent"})
-		body.one_of(change, "changeType", {"add", "edit"})
-		body.fields_within(change.item, {"path"})
-		files.manifest_path(change.item.path)
-		body.fields_within(change.newContent, {"content", "contentType"})
-		body.strings(change.newContent, {"content"})
-		body.one_of(change.newContent, "contentType", {"rawtext", "base64encoded"})
-	}
-}
-
-# azure.writes.pull: open the fix pull request.
-write_rules contains "azure.writes.pull" if {
-	api_send("POST")
-	some word in pull_words
-	repo([word])
-	body.fields_within(request_body, {"sourceRefName", "targetRefName", "title", "description", "isDraft"})
-	body.strings(request_body, {"sourceRefName", "targetRefName", "title"})
-	body.optional_strings(request_body, {"description"})
-}
-
-# ---------------------------------------------------------------------------------------------
-# Only with allow_webhooks=true: service hook subscriptions (Web Hooks consumer only).
-# ---------------------------------------------------------------------------------------------
-
-# azure.hooks.read: list the subscriptions or read one.
-webhook_rules contains "azure.hooks.read" if {
-	api_get
-	some pattern in [["_apis", "hooks", "subscriptions"], ["_apis", "hooks", "subscriptions", ":id"]]
-	match.path(segments, pattern)
-}
-
-# azure.hooks.create: subscribe the Web Hooks consumer (httpRequest) at an allowed URL to a
-# Team Foundation Server event. https://learn.microsoft.com/azure/devops/service-hooks/services/webhooks
-webhook_rules contains "azure.hooks.create" if {
-	api_send("POST")
-	match.path(segments, ["_apis", "hooks", "subscriptions"])
-	subscription(request_body)
-}
-
-# azure.hooks.update: replace such a subscription; the URL must again be allowed.
-webhook_rules contains "azure.hooks.update" if {
-	api_send("PUT")
-	match.path(segments, ["_apis", "hooks", "subscriptions", ":id"])
-	subscription(request_body)
-}
-
-# azure.hooks.delete: remove a subscription when the scanner is disconnected.
-webhook_rules contains "azure.hooks.delete" if {
-	input.integration.surface == "api"
-	input.request.method == "DELETE"
-	api_version_only
-	match.path(segments, ["_apis", "hooks", "subscriptions", ":id"])
-}
-
-subscription(s) if {
-	body.fields_within(s, {"publisherId", "eventType", "resourceVersion", "consumerId", "consumerActionId", "publisherInputs", "consumerInputs"})
-	s.publisherId == "tfs"
-	s.consumerId == "webHooks"
-	s.consumerActionId == "httpRequest"
-	body.strings(s, {"eventType"})
-	body.optional_strings(s, {"resourceVersion"})
-	is_object(object.get(s, "publisherInputs", {}))
-	body.fields_within(s.consumerInputs, {"url", "httpHeaders", "resourceDetailsToSend", "messagesToSend", "detailedMessagesToSend"})
-	flags.webhook_url(s.consumerInputs.url)
 }

@@ -6,6 +6,8 @@ import data.fixtures
 
 deny := "broker.deny.no_matching_rule"
 
+query_deny := "broker.deny.query_parameter"
+
 v := {"api-version": ["7.1"]}
 
 # Cases get api-version=7.1 unless they give their own query (object.union would merge them).
@@ -14,8 +16,12 @@ azure(c) := object.union(object.union({"type": "azure-repos"}, c), {"query": obj
 decides(c) if {
 	got := data.broker.decision with input as fixtures.request(azure(c))
 	got.rule == c.rule
-	got.allow == c.rule != deny
+	got.allow == allows(c.rule)
 }
+
+allows(rule) := false if rule in {deny, query_deny}
+
+else := true
 
 test_read[name] if {
 	some name, c in read_cases
@@ -32,9 +38,26 @@ test_flagged[name] if {
 	decides(c)
 }
 
+test_query[name] if {
+	some name, c in query_cases
+	decides(c)
+}
+
+test_names[name] if {
+	some name, c in name_cases
+	decides(c)
+}
+
+test_head[name] if {
+	some name, c in head_cases
+	decides(c)
+}
+
 r(rest) := array.concat(["Fabrikam", "_apis", "git", "repositories", "app"], rest)
 
 sha := "0123456789abcdef0123456789abcdef01234567"
+
+guid := "6e5d4c3b-2a19-4f8e-9d7c-6b5a4f3e2d1c"
 
 read_cases := {
 	"projects": {"segments": ["_apis", "projects"], "rule": "azure.projects.read"},
@@ -42,7 +65,7 @@ read_cases := {
 	"projects without version": {"segments": ["_apis", "projects"], "query": {}, "rule": deny},
 	"projects preview version": {"segments": ["_apis", "projects"], "query": {"api-version": ["7.1-preview.1"]}, "rule": "azure.projects.read"},
 	"projects bad version": {"segments": ["_apis", "projects"], "query": {"api-version": ["latest"]}, "rule": deny},
-	"projects two versions": {"segments": ["_apis", "projects"], "query": {"api-version": ["7.1", "5.0"]}, "rule": deny},
+	"projects two versions": {"segments": ["_apis", "projects"], "query": {"api-version": ["7.1", "5.0"]}, "rule": query_deny},
 	"projects POST": {"method": "POST", "segments": ["_apis", "projects"], "body": {}, "rule": deny},
 	"repos": {"segments": ["Fabrikam", "_apis", "git", "repositories"], "rule": "azure.repos.read"},
 	"collection repos": {"segments": ["_apis", "git", "repositories"], "rule": "azure.repos.read"},
@@ -53,7 +76,7 @@ read_cases := {
 	"refs POST": {"method": "POST", "segments": r(["refs"]), "body": [], "rule": deny},
 	"prs": {"segments": r(["pullrequests"]), "rule": "azure.pulls.read"},
 	"pr": {"segments": r(["pullRequests", "12"]), "rule": "azure.pulls.read"},
-	"pr other case": {"segments": r(["PULLREQUESTS", "12"]), "rule": deny},
+	"pr other case": {"segments": r(["PULLREQUESTS", "12"]), "rule": "azure.pulls.read"},
 	"pr bad id": {"segments": r(["pullRequests", "x"]), "rule": deny},
 	"manifest": {"segments": r(["items"]), "query": {"api-version": ["7.1"], "path": ["/web/package.json"], "$format": ["octetStream"]}, "rule": "azure.items.manifest"},
 	"manifest at version": {
@@ -64,7 +87,7 @@ read_cases := {
 	"manifest two paths": {"segments": r(["items"]), "query": {"api-version": ["7.1"], "path": ["/package.json", "/a.go"]}, "rule": deny},
 	"manifest look-alike": {"segments": r(["items"]), "query": {"api-version": ["7.1"], "path": ["/package.json.bak"]}, "rule": deny},
 	"manifest dot-dot": {"segments": r(["items"]), "query": {"api-version": ["7.1"], "path": ["/a/../package.json"]}, "rule": deny},
-	"manifest with recursion": {"segments": r(["items"]), "query": {"api-version": ["7.1"], "path": ["/package.json"], "recursionLevel": ["full"]}, "rule": deny},
+	"manifest with recursion": {"segments": r(["items"]), "query": {"api-version": ["7.1"], "path": ["/package.json"], "recursionLevel": ["full"]}, "rule": query_deny},
 	"manifest without version": {"segments": r(["items"]), "query": {"path": ["/package.json"]}, "rule": deny},
 	"source item": {"segments": r(["items"]), "query": {"api-version": ["7.1"], "path": ["/src/a.cs"]}, "rule": deny},
 	"policy configurations": {"segments": ["Fabrikam", "_apis", "policy", "configurations"], "code": true, "rule": deny},
@@ -168,9 +191,9 @@ flagged_cases := {
 		"method": "POST", "segments": ["_apis", "hooks", "subscriptions"], "flags": hooks,
 		"body": object.union(subscription, {"consumerInputs": {"url": "https://scanner.example/hook", "acceptUntrustedCerts": "true"}}), "rule": deny,
 	},
-	"hook update": {"method": "PUT", "segments": ["_apis", "hooks", "subscriptions", "abc"], "body": subscription, "flags": hooks, "rule": "azure.hooks.update"},
-	"hook delete": {"method": "DELETE", "segments": ["_apis", "hooks", "subscriptions", "abc"], "flags": hooks, "rule": "azure.hooks.delete"},
-	"hook delete without version": {"method": "DELETE", "segments": ["_apis", "hooks", "subscriptions", "abc"], "query": {}, "flags": hooks, "rule": deny},
+	"hook update": {"method": "PUT", "segments": ["_apis", "hooks", "subscriptions", guid], "body": subscription, "flags": hooks, "rule": "azure.hooks.update"},
+	"hook delete": {"method": "DELETE", "segments": ["_apis", "hooks", "subscriptions", guid], "flags": hooks, "rule": "azure.hooks.delete"},
+	"hook delete without version": {"method": "DELETE", "segments": ["_apis", "hooks", "subscriptions", guid], "query": {}, "flags": hooks, "rule": deny},
 }
 
 test_reason_hints if {
@@ -188,4 +211,84 @@ test_reason_hints if {
 		got := data.broker.decision with input as fixtures.request(azure(c[0]))
 		c[1] in got.reasons
 	}
+}
+
+item(q) := {"segments": r(["items"]), "query": object.union({"api-version": ["7.1"], "path": ["/package.json"]}, q)}
+
+# Query parameters: each rule accepts only those listed in policies/types/azure-repos/data.json,
+# and the rules check the values of api-version, path and $format.
+query_cases := {
+	"projects paged": {"segments": ["_apis", "projects"], "query": {"api-version": ["7.1"], "$top": ["100"], "continuationToken": ["x"]}, "rule": "azure.projects.read"},
+	"projects unknown parameter": {"segments": ["_apis", "projects"], "query": {"api-version": ["7.1"], "x": ["1"]}, "rule": query_deny},
+	"projects api-version in upper case": {"segments": ["_apis", "projects"], "query": {"API-VERSION": ["7.1"]}, "rule": deny},
+	"projects api-version and its upper case": {"segments": ["_apis", "projects"], "query": {"api-version": ["7.1"], "API-VERSION": ["5.0"]}, "rule": query_deny},
+	"refs filtered": {"segments": r(["refs"]), "query": {"api-version": ["7.1"], "filter": ["heads/"], "peelTags": ["true"]}, "rule": "azure.repos.read"},
+	"prs active": {"segments": r(["pullrequests"]), "query": {"api-version": ["7.1"], "searchCriteria.status": ["active"], "$top": ["50"]}, "rule": "azure.pulls.read"},
+	"prs by creator": {"segments": r(["pullrequests"]), "query": {"api-version": ["7.1"], "searchCriteria.creatorId": ["x"]}, "rule": query_deny},
+	"manifest download": {"segments": r(["items"]), "query": object.union(item({}).query, {"download": ["true"], "includeContent": ["true"]}), "rule": "azure.items.manifest"},
+	"manifest json": object.union(item({"$format": ["json"]}), {"rule": "azure.items.manifest"}),
+	"manifest octetstream folded": object.union(item({"$format": ["OctetStream"]}), {"rule": "azure.items.manifest"}),
+	"manifest zip": object.union(item({"$format": ["zip"]}), {"rule": deny}),
+	"manifest scopePath": object.union(item({"scopePath": ["/"]}), {"rule": query_deny}),
+	"manifest path in upper case": object.union(item({"PATH": ["/src/a.cs"]}), {"rule": query_deny}),
+	"manifest path twice": object.union(item({"path": ["/package.json", "/package.json"]}), {"rule": deny}),
+	"manifest version twice": object.union(item({"versionDescriptor.version": ["main", "dev"]}), {"rule": query_deny}),
+	"thread with a parameter": {"method": "POST", "segments": r(["pullrequests", "12", "threads"]), "body": thread, "query": {"api-version": ["7.1"], "x": ["1"]}, "rule": query_deny},
+	"push with a parameter": {"method": "POST", "segments": r(["pushes"]), "body": push, "flags": writes, "query": {"api-version": ["7.1"], "x": ["1"]}, "rule": query_deny},
+	"diffs with code": {
+		"segments": r(["diffs", "commits"]), "code": true,
+		"query": {"api-version": ["7.1"], "baseVersion": ["main"], "targetVersion": ["fix"]}, "rule": "azure.code.git",
+	},
+	"refs with extra parameter": {"segments": ["Fabrikam", "_git", "app", "info", "refs"], "query": {"service": ["git-upload-pack"], "api-version": ["7.1"]}, "code": true, "rule": query_deny},
+	"hooks by event": {"segments": ["_apis", "hooks", "subscriptions"], "query": {"api-version": ["7.1"], "eventType": ["git.push"]}, "flags": hooks, "rule": "azure.hooks.read"},
+	"hook delete with a parameter": {"method": "DELETE", "segments": ["_apis", "hooks", "subscriptions", guid], "query": {"api-version": ["7.1"], "x": ["1"]}, "flags": hooks, "rule": query_deny},
+}
+
+test_query_reason if {
+	got := data.broker.decision with input as fixtures.request(azure(object.union(item({"scopePath": ["/"]}), {})))
+	got.rule == query_deny
+	startswith(got.reasons[0], "query parameter \"scopePath\" is not accepted by rule azure.items.manifest (it accepts: $format, api-version, download, ")
+}
+
+long_name := concat("", ["a" | some _ in numbers.range(1, 65)])
+
+# Placeholder grammars and case: names as Azure DevOps allows them, compared case-folded.
+name_cases := {
+	"project with a space": {"segments": ["My Project", "_apis", "git", "repositories", "My Repo"], "rule": "azure.repos.read"},
+	"project by id": {"segments": ["_apis", "projects", guid], "rule": "azure.projects.read"},
+	"project decoded slash": {"segments": ["Fabrikam/x", "_apis", "git", "repositories", "app"], "rule": deny},
+	"project path parameter": {"segments": ["Fabrikam;x", "_apis", "git", "repositories", "app"], "rule": deny},
+	"project underscore first": {"segments": ["_x", "_apis", "git", "repositories", "app"], "rule": deny},
+	"project too long": {"segments": [long_name, "_apis", "git", "repositories", "app"], "rule": deny},
+	"project at limit": {"segments": [substring(long_name, 0, 64), "_apis", "git", "repositories", "app"], "rule": "azure.repos.read"},
+	"repo with slash": {"segments": ["Fabrikam", "_apis", "git", "repositories", "app/refs"], "rule": deny},
+	"repo path parameter": {"segments": ["Fabrikam", "_apis", "git", "repositories", "app;x"], "rule": deny},
+	"repo percent": {"segments": ["Fabrikam", "_apis", "git", "repositories", "app%2F"], "rule": deny},
+	"repo too long": {"segments": ["Fabrikam", "_apis", "git", "repositories", long_name], "rule": deny},
+	"path words in other case": {"segments": ["Fabrikam", "_APIS", "Git", "Repositories", "App", "Refs"], "rule": "azure.repos.read"},
+	"manifest in other case": object.union(item({}), {"segments": ["Fabrikam", "_Apis", "GIT", "repositories", "app", "Items"], "rule": "azure.items.manifest"}),
+	"pr id path parameter": {"segments": r(["pullrequests", "12;x"]), "rule": deny},
+	"pr id leading zero": {"segments": r(["pullrequests", "012"]), "rule": deny},
+	"thread id path parameter": {"method": "POST", "segments": r(["pullrequests", "12", "threads", "3;x", "comments"]), "body": {"content": "x"}, "rule": deny},
+	"status sha upper case": {"method": "POST", "segments": r(["commits", upper(sha), "statuses"]), "body": status, "rule": "azure.statuses.create"},
+	"status sha-256": {"method": "POST", "segments": r(["commits", concat("", [sha, "012345678901234567890123"]), "statuses"]), "body": status, "rule": deny},
+	"clone other case": {"segments": ["Fabrikam", "_GIT", "App", "info", "refs"], "query": upload_pack, "code": true, "rule": "azure.clone.refs"},
+	"clone repo path parameter": {"segments": ["Fabrikam", "_git", "app;x", "info", "refs"], "query": upload_pack, "code": true, "rule": deny},
+	"receive-pack other case": {"method": "POST", "segments": ["Fabrikam", "_git", "app", "GIT-RECEIVE-PACK"], "query": {}, "code": true, "flags": writes, "rule": deny},
+	"subscription not a guid": {"method": "DELETE", "segments": ["_apis", "hooks", "subscriptions", "x;y"], "flags": hooks, "rule": deny},
+}
+
+# HEAD is judged as GET.
+head_cases := {
+	"projects": {"method": "HEAD", "segments": ["_apis", "projects"], "rule": "azure.projects.read"},
+	"manifest": object.union(item({}), {"method": "HEAD", "rule": "azure.items.manifest"}),
+	"source item": object.union(item({"path": ["/src/a.cs"]}), {"method": "HEAD", "rule": deny}),
+	"tree": {"method": "HEAD", "segments": r(["trees", sha]), "rule": deny},
+	"manifest scopePath": object.union(item({"scopePath": ["/"]}), {"method": "HEAD", "rule": query_deny}),
+}
+
+test_receive_pack_hint_folded if {
+	c := {"method": "POST", "segments": ["P", "_git", "r", "GIT-RECEIVE-PACK"], "query": {}}
+	got := data.broker.decision with input as fixtures.request(azure(c))
+	"pushing (git-receive-pack) is never allowed through the broker" in got.reasons
 }
