@@ -10,6 +10,14 @@
 # deleting issues, attachments, users, permissions, admin and webhook endpoints.
 #
 # Jira Server REST reference: https://docs.atlassian.com/software/jira/docs/api/REST/latest/
+#
+# policies/types/jira/data.json holds, per rule id, the query parameters it accepts
+# (lib/query.rego; the write rules accept none), the grammar of each placeholder
+# (lib/match.rego: project keys or ids, issue keys; Jira runs on Tomcat, which strips ";params"
+# from path segments, so no grammar has ";" or "/"), and under `expand` the values each kind
+# of read may expand. `expand` is checked value by value: it adds data to the answer, and the
+# lists keep it to field names, schemas, rendered text and project details (no changelog,
+# transitions, edit metadata or operations).
 package integrations.jira
 
 import data.lib.body
@@ -33,6 +41,16 @@ api(rest) if {
 	segments[0] == "rest"
 	segments[2] in {"2", "latest"}
 	match.path(segments, array.concat(["rest", "api", ":version"], rest))
+}
+
+# expand_within(kind): the expand parameter, when given, names only values listed for `kind`
+# in data.json (a comma-separated list, as Jira reads it).
+expand_within(_) if not input.request.query.expand
+
+expand_within(kind) if {
+	every value in split(input.request.query.expand[0], ",") {
+		data.types.jira.expand[kind][trim_space(value)]
+	}
 }
 
 api_get if {
@@ -65,7 +83,7 @@ issue_write if {
 
 issue_write if {
 	input.request.method == "POST"
-	api(["issue", ":key", "comment"])
+	api(["issue", ":issue", "comment"])
 }
 
 allowed_project if flags.project(object.get(request_body, ["fields", "project", "key"], null))
@@ -83,40 +101,58 @@ rules contains "jira.meta.identity" if {
 # issues (createmeta).
 rules contains "jira.projects.read" if {
 	api_get
-	some rest in [["project"], ["project", ":key"], ["issuetype"], ["priority"], ["issue", "createmeta"]]
+	some rest in [["project"], ["project", ":project"]]
 	api(rest)
+	expand_within("project")
 }
 
 rules contains "jira.projects.read" if {
 	api_get
-	api(["issue", "createmeta", ":project", "issuetypes"])
+	some rest in [["issuetype"], ["priority"], ["issue", "createmeta", ":project", "issuetypes"]]
+	api(rest)
+	not input.request.query.expand
+}
+
+rules contains "jira.projects.read" if {
+	api_get
+	api(["issue", "createmeta"])
+	expand_within("createmeta")
 }
 
 # jira.issues.read: one issue (and its comments), to see whether a finding is already filed.
 rules contains "jira.issues.read" if {
 	api_get
-	api(["issue", ":key"])
+	api(["issue", ":issue"])
 	issue_key(segments[4])
+	expand_within("issue")
 }
 
 rules contains "jira.issues.read" if {
 	api_get
-	api(["issue", ":key", "comment"])
+	api(["issue", ":issue", "comment"])
 	issue_key(segments[4])
+	expand_within("comment")
 }
 
 # jira.issues.search: JQL search, as GET with query parameters or POST with the documented
-# body fields.
+# body fields. The POST takes no query parameter: the allowlist (shared by both forms, one
+# rule id) lists the GET's, and a POST must not carry a second jql that a filter in front of
+# Jira could read instead of the body's.
 rules contains "jira.issues.search" if {
 	api_get
 	api(["search"])
+	expand_within("issue")
 }
 
 rules contains "jira.issues.search" if {
 	api_post
 	api(["search"])
+	count(input.request.query) == 0
 	body.fields_within(request_body, {"jql", "startAt", "maxResults", "fields", "expand", "validateQuery"})
 	body.strings(request_body, {"jql"})
+	every value in object.get(request_body, "expand", []) {
+		data.types.jira.expand.issue[value]
+	}
 }
 
 # Fields a created issue may set; custom fields ("customfield_10010") too.
@@ -151,7 +187,7 @@ issue_field(name) if {
 # jira.issues.comment: comment on an issue of an allowed project: {"body": "<text>"}.
 rules contains "jira.issues.comment" if {
 	api_post
-	api(["issue", ":key", "comment"])
+	api(["issue", ":issue", "comment"])
 	issue_key(segments[4])
 	flags.project(key_project(segments[4]))
 	body.only_string_field(request_body, "body")
