@@ -116,9 +116,10 @@ project(rest) if {
 }
 
 # full_path(s): a numeric id, or a namespace path: components separated by single "/", each a
-# GitLab path ("can contain only letters, digits, '_', '-' and '.'; cannot start with '-', end
-# in '.git' or end in '.atom'", https://docs.gitlab.com/user/reserved_names/), not "." or "..".
-# The characters and the length are checked by the ":project" and ":group" grammars.
+# GitLab path (Gitlab::PathRegex, lib/gitlab/path_regex.rb: "can contain only letters,
+# digits, '_', '-' and '.'. Cannot start with '-', end in '.git' or end in '.atom'"), and not
+# "." or "..". The characters and the length are checked by the ":project" and ":group"
+# grammars.
 full_path(s) if {
 	every part in split(s, "/") {
 		path_component(part)
@@ -328,20 +329,13 @@ clone_rules contains "gitlab.clone.pack" if {
 }
 
 # clone_repository(repository): namespace segments and "<project>.git", each a GitLab path
-# (one segment each: "/" inside a segment is not a clone path).
+# (one segment each: "/" inside a segment, from %2F, is not a clone path).
 clone_repository(repository) if {
 	git.repository_name(match.last(repository))
-	every i, part in repository {
-		clone_component(i, count(repository) - 1, part)
+	every part in repository {
+		clone_path(trim_suffix(part, ".git"))
 	}
 }
-
-clone_component(i, last, part) if {
-	i != last
-	clone_path(part)
-}
-
-clone_component(last, last, part) if clone_path(trim_suffix(part, ".git"))
 
 clone_path(part) if {
 	not contains(part, "/")
