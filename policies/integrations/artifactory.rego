@@ -9,6 +9,13 @@
 # repository configuration endpoints; npm's auth endpoints, which answer with credentials.
 #
 # Artifactory REST reference: https://jfrog.com/help/r/jfrog-rest-apis/artifactory-rest-apis
+#
+# policies/types/artifactory/data.json holds, per rule id, the query parameters it accepts
+# (lib/query.rego; the package reads accept none: npm, pip and Maven send none, and
+# Artifactory reads some, such as ?trace, that answer with server internals), the grammar of
+# a repository key (":repo", lib/match.rego: a letter, then letters, digits, ".", "_" and "-",
+# at most 64; Artifactory runs on Tomcat, which strips ";params" from path segments, so no
+# ";" and no "/"), and `reserved`, Artifactory's own top-level paths.
 package integrations.artifactory
 
 import data.lib.match
@@ -27,12 +34,12 @@ api_get if {
 	input.request.method == "GET"
 }
 
-# repo_key(key): `^[A-Za-z0-9][A-Za-z0-9._-]*$`, checked without a regex (compiled on every
-# evaluation in WASM).
-repo_key(key) if match.word(key, match.alnum, concat("", [match.alnum, "._-"]))
-
-# Top-level paths that are Artifactory's own, never a repository key.
-reserved := {"api", "ui", "webapp", "list", "auth", "access", "mc"}
+# repository(key): a repository key by its grammar, and not one of Artifactory's own
+# top-level paths (data.json `reserved`).
+repository(key) if {
+	match.name(key, ":repo")
+	not data.types.artifactory.reserved[key]
+}
 
 # package_api(format): /api/<format>/<repo>/<at least one more segment>; the rest of the path
 # is `rest` below.
@@ -40,8 +47,7 @@ package_api(format) := array.slice(segments, 3, count(segments)) if {
 	segments[0] == "api"
 	segments[1] == format
 	count(segments) > 3
-	repo_key(segments[2])
-	not segments[2] in reserved
+	repository(segments[2])
 	not segments[3] == "auth"
 }
 
@@ -58,8 +64,7 @@ rules contains "artifactory.storage.info" if {
 	segments[0] == "api"
 	segments[1] == "storage"
 	count(segments) >= 3
-	repo_key(segments[2])
-	not segments[2] in reserved
+	repository(segments[2])
 }
 
 # artifactory.npm.read: an npm packument or tarball, through the npm API of a repository.
@@ -92,7 +97,6 @@ rules contains "artifactory.pypi.read" if {
 # repository path /<repo>/<group>/<artifact>/<version>/<file>.
 rules contains "artifactory.maven.read" if {
 	api_get
-	repo_key(segments[0])
-	not segments[0] in reserved
+	repository(segments[0])
 	packages.maven_file(array.slice(segments, 1, count(segments)))
 }

@@ -10,6 +10,12 @@
 # support endpoints; npm login (/-/user/...).
 #
 # Nexus REST reference: https://help.sonatype.com/en/rest-apis.html
+#
+# policies/types/nexus/data.json holds, per rule id, the query parameters it accepts
+# (lib/query.rego; only the search takes any: filters that narrow it and its continuation
+# token), and the grammar of each placeholder (lib/match.rego): repository names (letters,
+# digits, "_", "." and "-", not starting with "_" or "."), component ids (URL-safe base64).
+# Nexus runs on Jetty, which strips ";params" from path segments: no grammar has ";" or "/".
 package integrations.nexus
 
 import data.lib.match
@@ -32,7 +38,7 @@ api_get if {
 hosted := array.slice(segments, 2, count(segments)) if {
 	segments[0] == "repository"
 	count(segments) > 2
-	match.word(segments[1], match.alnum, concat("", [match.alnum, "._-"])) # ^[A-Za-z0-9][A-Za-z0-9._-]*$
+	match.name(segments[1], ":repository")
 }
 
 # nexus.repos.list: repository names and formats, to know where packages live.

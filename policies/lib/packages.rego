@@ -4,7 +4,9 @@
 #
 # Only reads of package metadata and package files match; publishing, login (npm adduser,
 # /-/user/...), audit and search endpoints, and every path with a "-" where a package name
-# belongs, do not.
+# belongs, do not. Every segment is checked by a character class without ";", "%" or space
+# (Artifactory on Tomcat and Nexus on Jetty strip ";params" from path segments), and without
+# "/" except the one of a scoped npm name sent as @scope%2Fname.
 package lib.packages
 
 import data.lib.match
@@ -72,11 +74,17 @@ pypi_index(["simple"])
 
 pypi_index(["simple", project]) if match.word(project, match.alnum, concat("", [match.alnum, "._-"])) # ^[A-Za-z0-9][A-Za-z0-9._-]*$
 
-# pypi_file(segments): a distribution file linked from the index, packages/.../<file>.
+# pypi_file(segments): a distribution file linked from the index, packages/.../<file>. Every
+# segment is a word of the characters that project names, versions (with "+" for local
+# versions and "!" for epochs), hash directories and file names use: no ";" (which Java
+# servers strip with what follows), "/", "%" or space.
 pypi_file(segments) if {
 	count(segments) >= 2
 	segments[0] == "packages"
 	name := segments[count(segments) - 1]
 	some suffix in pypi_suffixes
 	endswith(name, suffix)
+	every s in segments {
+		match.word(s, concat("", [match.alnum, "_"]), concat("", [match.alnum, "._+!-"])) # ^[A-Za-z0-9_][A-Za-z0-9._+!-]*$
+	}
 }

@@ -6,18 +6,24 @@ import data.fixtures
 
 deny := "broker.deny.no_matching_rule"
 
+query_deny := "broker.deny.query_parameter"
+
+allows(rule) := false if rule in {deny, query_deny}
+
+else := true
+
 test_artifactory[name] if {
 	some name, c in artifactory_cases
 	got := data.broker.decision with input as fixtures.request(object.union({"type": "artifactory"}, c))
 	got.rule == c.rule
-	got.allow == c.rule != deny
+	got.allow == allows(c.rule)
 }
 
 test_nexus[name] if {
 	some name, c in nexus_cases
 	got := data.broker.decision with input as fixtures.request(object.union({"type": "nexus"}, c))
 	got.rule == c.rule
-	got.allow == c.rule != deny
+	got.allow == allows(c.rule)
 }
 
 npm(rest) := array.concat(["api", "npm", "npm-remote"], rest)
@@ -64,7 +70,32 @@ artifactory_cases := {
 	"security users": {"segments": ["api", "security", "users"], "rule": deny},
 	"access tokens": {"method": "POST", "segments": ["api", "security", "token"], "body": {}, "rule": deny},
 	"storage on other surface": {"surface": "raw", "segments": ["api", "storage", "libs-release", "org"], "rule": deny},
+	"storage list": {"segments": ["api", "storage", "libs-release", "org"], "query": {"list": [""], "deep": ["1"], "listFolders": ["1"]}, "rule": "artifactory.storage.info"},
+	"storage permissions": {"segments": ["api", "storage", "libs-release", "org"], "query": {"permissions": [""]}, "rule": query_deny},
+	"storage properties": {"segments": ["api", "storage", "libs-release", "org"], "query": {"properties": [""]}, "rule": query_deny},
+	"storage deep twice": {"segments": ["api", "storage", "libs-release", "org"], "query": {"deep": ["1", "0"]}, "rule": query_deny},
+	"repositories by type": {"segments": ["api", "repositories"], "query": {"type": ["remote"], "packageType": ["npm"]}, "rule": "artifactory.repos.list"},
+	"repositories unknown parameter": {"segments": ["api", "repositories"], "query": {"x": ["1"]}, "rule": query_deny},
+	"npm packument with a parameter": {"segments": npm(["lodash"]), "query": {"write": ["true"]}, "rule": query_deny},
+	"maven with trace": {"segments": array.concat(["libs-release"], array.concat(maven, ["commons-lang3-3.14.0.pom"])), "query": {"trace": [""]}, "rule": query_deny},
+	"pypi with a parameter": {"segments": pypi(["simple", "requests"]), "query": {"x": ["1"]}, "rule": query_deny},
+	"repo key decoded slash": {"segments": ["api", "npm", "npm-remote/x", "lodash"], "rule": deny},
+	"repo key path parameter": {"segments": ["api", "npm", "npm-remote;x", "lodash"], "rule": deny},
+	"repo key space": {"segments": ["api", "storage", "libs release", "org"], "rule": deny},
+	"repo key digit first": {"segments": ["1libs", "org", "apache", "x", "1.0", "x-1.0.pom"], "rule": deny},
+	"repo key too long": {"segments": ["api", "storage", substring(long_name, 0, 65), "org"], "rule": deny},
+	"repo key at limit": {"segments": ["api", "storage", substring(long_name, 0, 64), "org"], "rule": "artifactory.storage.info"},
+	"maven repo path parameter": {"segments": array.concat(["libs-release;x"], array.concat(maven, ["commons-lang3-3.14.0.pom"])), "rule": deny},
+	"maven segment path parameter": {"segments": ["libs-release", "org", "apache;x", "commons-lang3", "3.14.0", "commons-lang3-3.14.0.pom"], "rule": deny},
+	"npm name path parameter": {"segments": npm(["lodash;x"]), "rule": deny},
+	"pypi file path parameter": {"segments": pypi(["packages", "ab;x", "requests-2.31.0-py3-none-any.whl"]), "rule": deny},
+	"HEAD npm packument": {"method": "HEAD", "segments": npm(["lodash"]), "rule": "artifactory.npm.read"},
+	"HEAD storage": {"method": "HEAD", "segments": ["api", "storage", "libs-release", "org"], "rule": "artifactory.storage.info"},
+	"HEAD security": {"method": "HEAD", "segments": ["api", "security", "users"], "rule": deny},
+	"HEAD npm auth": {"method": "HEAD", "segments": npm(["auth"]), "rule": deny},
 }
+
+long_name := concat("", ["a" | some _ in numbers.range(1, 256)])
 
 repo(name, rest) := array.concat(["repository", name], rest)
 
@@ -94,7 +125,28 @@ nexus_cases := {
 	"maven deploy": {"method": "PUT", "segments": repo("maven-releases", array.concat(maven, ["x.jar"])), "rule": deny},
 	"maven odd segment": {"segments": repo("maven-central", ["org", "~x", "a", "a.pom"]), "rule": deny},
 	"maven short path": {"segments": repo("maven-central", ["a", "a.pom"]), "rule": deny},
-	"bad repository name": {"segments": ["repository", "-x", "lodash"], "rule": deny},
+	"repository name with a hyphen first": {"segments": ["repository", "-x", "lodash"], "rule": "nexus.npm.read"},
+	"repository name with an underscore first": {"segments": ["repository", "_x", "lodash"], "rule": deny},
+	"repository name with a dot first": {"segments": ["repository", ".x", "lodash"], "rule": deny},
+	"repository name decoded slash": {"segments": ["repository", "npm-proxy/x", "lodash"], "rule": deny},
+	"repository name path parameter": {"segments": ["repository", "npm-proxy;x", "lodash"], "rule": deny},
+	"repository name space": {"segments": ["repository", "npm proxy", "lodash"], "rule": deny},
+	"repository name too long": {"segments": ["repository", long_name, "lodash"], "rule": deny},
+	"component by id": {"segments": ["service", "rest", "v1", "components", "bWF2ZW4tY2VudHJhbDo4ODQ5MWNk"], "rule": "nexus.search"},
+	"component id path parameter": {"segments": ["service", "rest", "v1", "components", "bWF2;x"], "rule": deny},
+	"component id slash": {"segments": ["service", "rest", "v1", "components", "bWF2/x"], "rule": deny},
+	"pypi file path parameter": {"segments": repo("pypi-proxy", ["packages", "requests;x", "2.31.0", "requests-2.31.0.tar.gz"]), "rule": deny},
+	"pypi file local version": {"segments": repo("pypi-proxy", ["packages", "torch", "2.1.0+cpu", "torch-2.1.0+cpu-cp311-cp311-linux_x86_64.whl"]), "rule": "nexus.pypi.read"},
+	"search paged": {"segments": ["service", "rest", "v1", "search"], "query": {"repository": ["npm"], "name": ["lodash"], "continuationToken": ["abc"]}, "rule": "nexus.search"},
+	"search unknown parameter": {"segments": ["service", "rest", "v1", "search"], "query": {"name": ["lodash"], "x": ["1"]}, "rule": query_deny},
+	"search name twice": {"segments": ["service", "rest", "v1", "search"], "query": {"name": ["lodash", "react"]}, "rule": query_deny},
+	"repositories with a parameter": {"segments": ["service", "rest", "v1", "repositories"], "query": {"x": ["1"]}, "rule": query_deny},
+	"npm packument with a parameter": {"segments": repo("npm-proxy", ["lodash"]), "query": {"write": ["true"]}, "rule": query_deny},
+	"maven with a parameter": {"segments": repo("maven-central", array.concat(maven, ["commons-lang3-3.14.0.pom"])), "query": {"x": ["1"]}, "rule": query_deny},
+	"HEAD npm packument": {"method": "HEAD", "segments": repo("npm-proxy", ["lodash"]), "rule": "nexus.npm.read"},
+	"HEAD maven pom": {"method": "HEAD", "segments": repo("maven-central", array.concat(maven, ["commons-lang3-3.14.0.pom"])), "rule": "nexus.maven.read"},
+	"HEAD status": {"method": "HEAD", "segments": ["service", "rest", "v1", "status"], "rule": deny},
+	"HEAD npm whoami": {"method": "HEAD", "segments": repo("npm-proxy", ["-", "whoami"]), "rule": deny},
 }
 
 test_reason_method if {
