@@ -101,12 +101,15 @@ merge_request_gid(s) if {
 	match.positive_integer(trim_prefix(s, "gid://gitlab/MergeRequest/"))
 }
 
-# Why a query was not allowed: the fields outside the read allowlist, or outside read and code.
-hints contains graphql.paths_reason(gql, gql_allowed.read) if {
+# Why a query was not allowed: the fields outside what this integration's flags allow.
+hints contains graphql.paths_reason(gql, gql_readable) if {
 	gql_query
-	not flags.code_access
-	count(graphql.unknown_paths(gql, gql_allowed.read)) > 0
+	count(graphql.unknown_paths(gql, gql_readable)) > 0
 }
+
+gql_readable := gql_allowed.read if {
+	not flags.code_access
+} else := object.union(gql_allowed.read, gql_allowed.code)
 
 hints contains "GraphQL subscriptions are never allowed through the broker" if {
 	gql.operation == "subscription"

@@ -151,6 +151,13 @@ test_graphql_reasons if {
 	"the GraphQL query selects fields no rule allows: project.ciVariables, project.ciVariables.nodes, project.ciVariables.nodes.value" in got.reasons
 	b := data.broker.decision with input as fixtures.request(object.union({"type": "gitlab"}, gpost(doc("query", blobs))))
 	"rule gitlab.code.graphql_read would allow this request with allow_code_access=true" in b.reasons
+	"the GraphQL query selects fields no rule allows: project.repository.blobs, project.repository.blobs.nodes, project.repository.blobs.nodes.path, project.repository.blobs.nodes.rawTextBlob" in b.reasons
+	raw := ["project", "project.repository", "project.repository.blobs", "project.repository.blobs.nodes", "project.repository.blobs.nodes.rawBlob"]
+	c := data.broker.decision with input as fixtures.request(object.union({"type": "gitlab", "code": true}, gpost(doc("query", raw))))
+	c.reasons == [
+		"no rule of integration gitlab allows POST / on surface graphql",
+		"the GraphQL query selects fields no rule allows: project.repository.blobs.nodes.rawBlob",
+	]
 	s := data.broker.decision with input as fixtures.request(object.union({"type": "gitlab"}, gpost(doc("subscription", ["x"]))))
 	"GraphQL subscriptions are never allowed through the broker" in s.reasons
 	m := data.broker.decision with input as fixtures.request(object.union({"type": "gitlab"}, gget(note({"input": note_input}, note_paths))))
