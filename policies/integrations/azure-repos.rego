@@ -104,7 +104,8 @@ request_body := input.request.body
 
 # api_version: the first api-version value is `<major>.<minor>` with an optional `-preview` or
 # `-preview.<n>` ("7.1", "7.1-preview.1"): what `^[1-9][0-9]*\.[0-9]+(?:-preview(?:\.[0-9]+)?)?$`
-# matches, checked without a regex (compiled on every evaluation in WASM).
+# matches, checked without a regex (compiled on every evaluation in WASM). That it is given
+# only once is checked with every other parameter by lib/query.rego (a repeat is refused).
 api_version if {
 	parts := split(input.request.query["api-version"][0], "-")
 	[major, minor] := split(parts[0], ".")

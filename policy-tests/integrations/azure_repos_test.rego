@@ -219,6 +219,8 @@ item(q) := {"segments": r(["items"]), "query": object.union({"api-version": ["7.
 # and the rules check the values of api-version, path and $format.
 query_cases := {
 	"projects paged": {"segments": ["_apis", "projects"], "query": {"api-version": ["7.1"], "$top": ["100"], "continuationToken": ["x"]}, "rule": "azure.projects.read"},
+	"projects preview without number": {"segments": ["_apis", "projects"], "query": {"api-version": ["7.1-preview"]}, "rule": "azure.projects.read"},
+	"projects version with other label": {"segments": ["_apis", "projects"], "query": {"api-version": ["7.1-beta"]}, "rule": deny},
 	"projects unknown parameter": {"segments": ["_apis", "projects"], "query": {"api-version": ["7.1"], "x": ["1"]}, "rule": query_deny},
 	"projects api-version in upper case": {"segments": ["_apis", "projects"], "query": {"API-VERSION": ["7.1"]}, "rule": deny},
 	"projects api-version and its upper case": {"segments": ["_apis", "projects"], "query": {"api-version": ["7.1"], "API-VERSION": ["5.0"]}, "rule": query_deny},
