@@ -108,10 +108,18 @@ api_send(method) if {
 }
 
 # project(rest): /projects/:project<rest>, where :project is a numeric id or a decoded full
-# path "group/sub/app".
+# path "group/sub/app". The project segment is judged once per request (project_segment), so
+# the pattern names it literally.
 project(rest) if {
 	segments[0] == "projects"
-	match.path(segments, array.concat(["projects", ":project"], rest))
+	project_segment
+	match.path(segments, array.concat(["projects", segments[1]], rest))
+}
+
+default project_segment := false
+
+project_segment if {
+	match.name(segments[1], ":project")
 	full_path(segments[1])
 }
 
