@@ -2,7 +2,16 @@
  * Builds one decision record from what happened to a request. Pure apart from the clock.
  * Requests rejected before the policy ran carry the gateway's own deny as `result`, and only
  * the parts of the request that cannot hold a secret (no query, no headers, no body).
+ *
+ * Why the body is cut and hashed: the logged input is the policy input after
+ * `system/log/mask`, allowed or denied, and its body can be as large as `policy.maxBodyBytes`.
+ * So after masking, a body whose JSON text is longer than `telemetry.decisionLog.maxBodyBytes`
+ * is logged as the first that many bytes of that text (a string, cut on a UTF-8 boundary) with
+ * `input.request.body_log_truncated: true`; and every request that had a body gets
+ * `input.request.body_sha256`, the hex SHA-256 of the raw bytes received, so an auditor holding
+ * the body can prove it is the one that was judged without the log keeping it.
  */
+import { createHash } from 'node:crypto';
 import type { SpanContext } from '@opentelemetry/api';
 import { isSpanContextValid } from '@opentelemetry/api';
 import type { ErrorCode } from '../errors';
@@ -28,6 +37,10 @@ export interface RecordFacts {
   labels: Readonly<Record<string, string>>;
   dryRun: boolean;
   aborted: boolean;
+  /** The request body as received, or null when there was none: only its SHA-256 is logged. */
+  requestBody: Buffer | null;
+  /** Most bytes of the masked body's JSON text kept (`telemetry.decisionLog.maxBodyBytes`). */
+  maxBodyBytes: number;
 }
 
 export const DECISION_PATH = 'broker/decision';
@@ -51,6 +64,42 @@ function loggedInput(f: RecordFacts): { input: JsonValue; erased?: string[] } {
   return { input: { decision_id: f.decisionId, request: { method: f.method.toUpperCase(), target: safeTarget(f.target) } } };
 }
 
+type JsonObject = { [key: string]: JsonValue };
+
+function isObject(v: JsonValue | undefined): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The first `max` bytes of `text`'s UTF-8, without splitting a character; null when it fits. */
+export function utf8Prefix(text: string, max: number): string | null {
+  if (Buffer.byteLength(text, 'utf8') <= max) return null;
+  const bytes = Buffer.from(text, 'utf8');
+  let end = max;
+  // Step back over continuation bytes (10xxxxxx) to the start of the character that does not fit.
+  while (end > 0 && ((bytes[end] as number) & 0xc0) === 0x80) end--;
+  return bytes.toString('utf8', 0, end);
+}
+
+/**
+ * `input` with its request's body cut to `maxBodyBytes` and the raw body's hash added. Copies
+ * what it changes: `input` may be the policy input itself (when the mask erased nothing).
+ */
+function boundBody(input: JsonValue, f: RecordFacts): JsonValue {
+  if (!isObject(input) || !isObject(input.request)) return input;
+  const request = input.request;
+  const extra: JsonObject = {};
+  const body = request.body;
+  if (body !== undefined && body !== null) {
+    const cut = utf8Prefix(JSON.stringify(body), Math.max(0, f.maxBodyBytes));
+    if (cut !== null) {
+      extra.body = cut;
+      extra.body_log_truncated = true;
+    }
+  }
+  if (f.requestBody && f.requestBody.length > 0) extra.body_sha256 = createHash('sha256').update(f.requestBody).digest('hex');
+  return Object.keys(extra).length > 0 ? { ...input, request: { ...request, ...extra } } : input;
+}
+
 function result(f: RecordFacts): JsonValue {
   const j = f.judgement;
   if (j?.raw) return j.raw;
@@ -67,7 +116,7 @@ export function buildRecord(f: RecordFacts): DecisionRecord {
     decision_id: f.decisionId,
     timestamp: new Date().toISOString(),
     path: DECISION_PATH,
-    input,
+    input: boundBody(input, f),
     result: result(f),
     bundles: { 'rego-broker': { revision: f.evaluator.revision } },
     metrics: { timer_eval_ns: f.judgement?.evalNs ?? 0, timer_total_ns: Number(now - f.startedAt) },
