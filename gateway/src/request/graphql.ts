@@ -161,9 +161,11 @@ function locate(req: GraphqlRequest): Located | null {
   const qs = queryParams(req.query);
   const hasBody = req.body.length > 0;
   const get = req.method === 'GET' || req.method === 'HEAD';
+  // With an empty body, whatever its declared type, Rails takes every parameter from the query string.
   if (get || (req.method === 'POST' && !hasBody)) {
     if (hasBody) throw invalid(`a ${req.method} request to a GraphQL endpoint must not have a body`);
     if (qs.query === undefined) return null;
+    // An empty `operationName=` names nothing; with one operation per document either reading runs it.
     return { source: 'query', text: qs.query, variables: queryVariables(qs.variables), operationName: qs.operationName || null };
   }
   if (req.method !== 'POST') {
@@ -173,11 +175,13 @@ function locate(req: GraphqlRequest): Located | null {
   const type = req.contentType;
   if (type === 'application/json' || type?.endsWith('+json')) {
     if (Object.keys(qs).length > 0) throw invalid(AMBIGUOUS);
+    // The JSON was decoded leniently (bad bytes become U+FFFD); the server might read those bytes otherwise.
+    utf8(req.body, 'the GraphQL JSON body is not UTF-8');
     return fromJson(req.json);
   }
   if (type === 'application/graphql') {
     if (qs.query !== undefined) throw invalid(AMBIGUOUS);
-    return { source: 'body', text: utf8(req.body), variables: queryVariables(qs.variables), operationName: qs.operationName || null };
+    return { source: 'body', text: utf8(req.body, 'the application/graphql body is not UTF-8'), variables: queryVariables(qs.variables), operationName: qs.operationName || null };
   }
   // A server would read parameters from a form body; we do not parse forms, so we refuse.
   throw invalid('a GraphQL POST body must be application/json or application/graphql');
@@ -228,11 +232,11 @@ function fromJson(json: JsonValue | undefined): Located {
   return { source: 'body', text: query, variables: variables ?? null, operationName: operationName ?? null };
 }
 
-function utf8(body: Buffer): string {
+function utf8(body: Buffer, reason: string): string {
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(body);
   } catch {
-    throw invalid('the application/graphql body is not UTF-8');
+    throw invalid(reason);
   }
 }
 

@@ -16,6 +16,14 @@ function postJson(text: string, query: Query = {}, contentType = 'application/js
   }
   return { method: 'POST', query, contentType, body: Buffer.from(text), json };
 }
+/** A POST whose JSON body has bytes that are not UTF-8, decoded leniently as the gateway does. */
+const postJsonBytes = (bytes: Buffer): GraphqlRequest => ({
+  method: 'POST',
+  query: {},
+  contentType: 'application/json',
+  body: bytes,
+  json: JSON.parse(bytes.toString('utf8')) as JsonValue,
+});
 const post = (body: unknown, query: Query = {}): GraphqlRequest => postJson(JSON.stringify(body), query);
 const get = (query: Query, method = 'GET'): GraphqlRequest => ({ method, query, contentType: null, body: Buffer.alloc(0), json: undefined });
 const postBody = (contentType: string | null, text: string | Buffer, query: Query = {}): GraphqlRequest => ({
@@ -41,6 +49,8 @@ describe('where the document is read', () => {
     ['GET query string', get({ query: ['{ project(fullPath: "a/b") { name } }'] }), 'query', 'project.name'],
     ['HEAD query string', get({ query: ['{ project(fullPath: "a/b") { name } }'] }, 'HEAD'), 'query', 'project.name'],
     ['POST with no body and no content type', get({ query: ['{ viewer { login } }'] }, 'POST'), 'query', 'viewer.login'],
+    ['POST with an empty JSON body', { ...postBody('application/json', ''), query: { query: ['{ viewer { login } }'] } }, 'query', 'viewer.login'],
+    ['GET with an empty operationName', get({ query: ['{ viewer { login } }'], operationName: [''] }), 'query', 'viewer.login'],
     ['application/graphql body', postBody('application/graphql', 'query { viewer { login } }'), 'body', 'viewer.login'],
     ['application/graphql body, variables in the query string', postBody('application/graphql', 'query Q($p: ID!) { project(fullPath: $p) { name } }', { variables: ['{"p": "a/b"}'], operationName: ['Q'] }), 'body', 'project.name'],
   ])('%s', (_name, req, source, path) => {
@@ -104,6 +114,7 @@ describe('refused request shapes', () => {
     ['PUT with a document', { ...post({ query: mutation }), method: 'PUT' }, /only from GET, HEAD and POST/],
     ['GET variables not JSON', get({ query: ['{ a }'], variables: ['{"p": secret-value'] }), /not JSON$/],
     ['GET variables not an object', get({ query: ['{ a }'], variables: ['["secret-value"]'] }), /not a JSON object/],
+    ['JSON body not UTF-8', postJsonBytes(Buffer.concat([Buffer.from('{"query": "{ a'), Buffer.from([0xff]), Buffer.from(' }"}')])), /not UTF-8/],
     ['application/graphql body not UTF-8', postBody('application/graphql', Buffer.from([0x7b, 0x20, 0xff, 0x7d])), /not UTF-8/],
   ])('%s', (_name, req, reason) => {
     const [code, text] = refusal(readGraphql(req, LIMITS));
