@@ -1,7 +1,8 @@
 /**
- * Policy evaluation alone, in-process, through the broker's own code: the configuration
- * loader, `judge` (normalize, resolve, buildInput, evaluate) and the real WasmEvaluator, plus
- * the decision log's mask evaluation. Bounded by a count and a time per case.
+ * Policy evaluation alone, through the broker's own code: the configuration loader, the gate
+ * (normalize, resolve, bound, buildInput, evaluate on the worker with its deadline), the WASM
+ * evaluation in this thread without the worker round trip, and the decision log's mask
+ * evaluation. Bounded by a count and a time per case.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -10,10 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadEvaluator } from '../gateway/src/app';
 import { loadFromFiles } from '../gateway/src/cli/args';
-import type { IntegrationConfig } from '../gateway/src/config/types';
-import { judge } from '../gateway/src/policy/judge';
-import type { GateContext, GateRequest } from '../gateway/src/policy/judge';
-import type { PolicyInput } from '../gateway/src/policy/types';
+import { gateOptions, judgeRequest } from '../gateway/src/pipeline/gate';
+import type { RequestData } from '../gateway/src/pipeline/gate';
+import { WasmEvaluator } from '../gateway/src/policy/evaluate';
 import { compileSurfaces } from '../gateway/src/request/resolve';
 import { createLogger } from '../gateway/src/telemetry/logger';
 import { percentile } from './measure';
@@ -31,9 +31,11 @@ export interface EvalCase {
   inputBytes: number;
   allow: boolean;
   rule: string | null;
-  /** `evaluator.evaluate` alone (JSON serialization of the input and the WASM evaluation). */
+  /** The WASM evaluation in this thread, on the input's JSON text (no worker round trip). */
   evaluate: Timing;
-  /** `judge`: normalize, resolve, build the input, evaluate. */
+  /** `evaluator.evaluate` as the broker calls it: serialization and the worker round trip. */
+  worker: Timing;
+  /** The gate: normalize, resolve, bound, build the input, evaluate on the worker. */
   judge: Timing;
   /** `evaluator.mask`: the decision log's masking of the same input. */
   mask: Timing;
@@ -44,15 +46,15 @@ export interface EvalResults {
   cases: EvalCase[];
 }
 
-function time(fn: () => void, maxN: number, maxMs: number): Timing {
-  for (let i = 0; i < Math.min(500, maxN); i += 1) fn();
+async function time(fn: () => unknown, maxN: number, maxMs: number): Promise<Timing> {
+  for (let i = 0; i < Math.min(500, maxN); i += 1) await fn();
   const samples = new Float64Array(maxN);
   const deadline = process.hrtime.bigint() + BigInt(maxMs) * 1_000_000n;
   let n = 0;
   let total = 0;
   while (n < maxN) {
     const t0 = process.hrtime.bigint();
-    fn();
+    await fn();
     const dt = Number(process.hrtime.bigint() - t0) / 1000;
     samples[n++] = dt;
     total += dt;
@@ -67,25 +69,20 @@ export async function evaluationBench(configFile: string, upstreamBase: string, 
   const { config } = loadFromFiles([configFile], env);
   const evaluator = await loadEvaluator(config, createLogger('error'));
   if (!evaluator.ready) throw new Error(`policy bundle ${config.policy.bundle} could not be loaded`);
-  const gate: GateContext = {
-    integrations: new Map<string, IntegrationConfig>(config.integrations.map((i) => [i.name, i])),
-    surfaces: compileSurfaces(config.integrations),
-    evaluator,
-    dryRun: false,
-  };
+  const local = await WasmEvaluator.load(config.policy.bundle, { maxMemoryPages: config.policy.maxMemoryPages });
+  const options = gateOptions(config.policy, config.integrations, compileSurfaces(config.integrations), () => evaluator);
   const headers: IncomingHttpHeaders = { host: '127.0.0.1', accept: 'application/json', 'user-agent': 'rego-broker-bench', connection: 'keep-alive' };
   const comment = JSON.stringify({ body: 'x'.repeat(64 * 1024 - 12) });
-  const requests: Array<{ name: string; req: GateRequest }> = [
+  const requests: Array<{ name: string; req: RequestData }> = [
     {
       name: 'GET manifest, no body',
-      req: { decisionId: '', method: 'GET', destination: `${upstreamBase}/api/v3/repos/acme/app/contents/package.json?ref=main`, headers, body: Buffer.alloc(0), sourceAddress: '127.0.0.1' },
+      req: { method: 'GET', url: `${upstreamBase}/api/v3/repos/acme/app/contents/package.json?ref=main`, headers, body: Buffer.alloc(0), sourceAddress: '127.0.0.1' },
     },
     {
       name: 'POST comment, 64 KB JSON body',
       req: {
-        decisionId: '',
         method: 'POST',
-        destination: `${upstreamBase}/api/v3/repos/acme/app/issues/7/comments`,
+        url: `${upstreamBase}/api/v3/repos/acme/app/issues/7/comments`,
         headers: { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(comment)) },
         body: Buffer.from(comment),
         sourceAddress: '127.0.0.1',
@@ -93,32 +90,31 @@ export async function evaluationBench(configFile: string, upstreamBase: string, 
     },
     {
       name: 'DELETE repository (denied), no body',
-      req: { decisionId: '', method: 'DELETE', destination: `${upstreamBase}/api/v3/repos/acme/app`, headers, body: Buffer.alloc(0), sourceAddress: '127.0.0.1' },
+      req: { method: 'DELETE', url: `${upstreamBase}/api/v3/repos/acme/app`, headers, body: Buffer.alloc(0), sourceAddress: '127.0.0.1' },
     },
   ];
   const cases: EvalCase[] = [];
   for (const { name, req } of requests) {
     const decisionId = randomUUID();
-    let input: PolicyInput | null = null;
-    const first = judge({ ...req, decisionId }, gate, (i) => {
-      input = i;
-      return evaluator.evaluate(i, { decisionId });
-    });
-    if (input === null || first.code === 'POLICY_EVAL_FAILED') throw new Error(`${name}: ${first.reasons.join('; ')}`);
-    const built: PolicyInput = input;
+    const first = await judgeRequest(req, options);
+    const built = first.input;
+    if (built === null || first.code === 'POLICY_EVAL_FAILED') throw new Error(`${name}: ${first.reasons.join('; ')}`);
+    const text = JSON.stringify(built);
     const big = req.body.length > 0;
     const maxN = big ? 2000 : 20_000;
     const maxMs = big ? 6000 : 5000;
     cases.push({
       name,
-      inputBytes: Buffer.byteLength(JSON.stringify(built)),
+      inputBytes: Buffer.byteLength(text),
       allow: first.code === null,
       rule: first.decision?.rule ?? null,
-      evaluate: time(() => evaluator.evaluate(built, { decisionId }), maxN, maxMs),
-      judge: time(() => judge({ ...req, decisionId }, gate, (i) => evaluator.evaluate(i, { decisionId })), maxN, maxMs),
-      mask: time(() => evaluator.mask(built, first.raw), maxN, maxMs),
+      evaluate: await time(() => local.evaluateText(text), maxN, maxMs),
+      worker: await time(() => evaluator.evaluate(built, { decisionId }), maxN, maxMs),
+      judge: await time(() => judgeRequest(req, options), maxN, maxMs),
+      mask: await time(() => evaluator.mask(built, first.raw), maxN, maxMs),
     });
   }
+  await evaluator.close();
   return { revision: evaluator.revision, cases };
 }
 
@@ -147,7 +143,7 @@ if (require.main === module) {
       process.stdout.write(`bundle ${r.revision}\n`);
       for (const c of r.cases) {
         const t = (x: Timing): string => `p50 ${x.p50.toFixed(1)} p99 ${x.p99.toFixed(1)}`;
-        process.stdout.write(`${c.name} (${c.inputBytes} B, ${c.rule ?? '-'}): evaluate ${t(c.evaluate)}; judge ${t(c.judge)}; mask ${t(c.mask)} µs\n`);
+        process.stdout.write(`${c.name} (${c.inputBytes} B, ${c.rule ?? '-'}): evaluate ${t(c.evaluate)}; worker ${t(c.worker)}; gate ${t(c.judge)}; mask ${t(c.mask)} µs\n`);
       }
     },
     (err: unknown) => {

@@ -12,6 +12,7 @@ import type { DecisionLog } from './audit/decision-log';
 import type { Env } from './config/secrets';
 import type { BrokerConfig } from './config/types';
 import { UnloadedEvaluator, WasmEvaluator } from './policy/evaluate';
+import { WorkerEvaluator } from './policy/worker-evaluator';
 import type { PolicyEvaluator } from './policy/types';
 import { credentialsFor } from './proxy/credentials';
 import { Forwarder } from './proxy/proxy';
@@ -56,9 +57,9 @@ export interface RunningBroker {
 /** Load the configured bundle, or stand in with an evaluator that denies everything. */
 export async function loadEvaluator(config: BrokerConfig, logger: Logger): Promise<PolicyEvaluator> {
   try {
-    const evaluator = await WasmEvaluator.load(config.policy.bundle, { maxMemoryPages: config.policy.maxMemoryPages });
-    logger.info({ bundle: config.policy.bundle, revision: evaluator.revision }, 'policy bundle loaded');
-    return evaluator;
+    const local = await WasmEvaluator.load(config.policy.bundle, { maxMemoryPages: config.policy.maxMemoryPages });
+    logger.info({ bundle: config.policy.bundle, revision: local.revision }, 'policy bundle loaded');
+    return new WorkerEvaluator(local, { timeoutMs: config.policy.evalTimeoutMs });
   } catch (err) {
     const why = (err as Error).message;
     logger.error({ bundle: config.policy.bundle, err: why }, 'policy bundle not loaded; every request will be denied');
@@ -96,6 +97,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     metrics,
     tracer,
     labels: { app: 'rego-broker', id: randomUUID(), version: VERSION },
+    decisionLogMaxBodyBytes: config.telemetry.decisionLog.maxBodyBytes,
   };
   const server = http.createServer({ requestTimeout: config.proxy.timeoutMs + config.proxy.idleTimeoutMs }, brokerHandler(handlerOptions));
   server.on('clientError', brokerClientErrorHandler(handlerOptions));
@@ -128,6 +130,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
       admin.closeAllConnections();
       forwarder.close();
       await decisionLog.flush();
+      if (options.evaluator === undefined) await evaluator.close();
     })();
     return closing;
   };

@@ -2,15 +2,13 @@
  * `rego-broker decide -c FILE… [--input FILE|-]`: judge request lines (JSONL) exactly as the
  * running broker would, without network and without a decision log. For policy authors and CI.
  */
-import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import { createInterface } from 'node:readline';
 import { ERRORS } from '../errors';
 import { loadEvaluator } from '../app';
-import type { IntegrationConfig } from '../config/types';
-import { judge } from '../policy/judge';
-import type { GateContext, Judgement } from '../policy/judge';
+import type { RequestContext } from '../pipeline/context';
+import { gateOptions, judgeRequest } from '../pipeline/gate';
 import { compileSurfaces } from '../request/resolve';
 import { createLogger } from '../telemetry/logger';
 import type { CommandIo } from './args';
@@ -54,16 +52,16 @@ function parseLine(text: string): RequestLine | string {
 }
 
 /** The output line for one judgement. */
-export function decisionLine(j: Judgement): Record<string, unknown> {
+export function decisionLine(ctx: RequestContext): Record<string, unknown> {
   return {
-    decision_id: j.decisionId,
-    allow: j.code === null,
-    rule: j.decision?.rule ?? null,
-    reasons: j.reasons,
-    status: j.code === null ? null : (j.decision?.status ?? ERRORS[j.code].status),
-    code: j.code,
-    ...(j.dryRun ? { dry_run: true } : {}),
-    input: j.input,
+    decision_id: ctx.decisionId,
+    allow: ctx.code === null,
+    rule: ctx.decision?.rule ?? null,
+    reasons: ctx.code === null && ctx.decision !== null ? ctx.decision.reasons : ctx.reasons,
+    status: ctx.code === null ? null : (ctx.status ?? ERRORS[ctx.code].status),
+    code: ctx.code,
+    ...(ctx.dryRun ? { dry_run: true } : {}),
+    input: ctx.input,
   };
 }
 
@@ -76,12 +74,7 @@ export async function decide(io: CommandIo): Promise<number> {
     io.stderr.write(`error: policy bundle ${config.policy.bundle} could not be loaded (run npm run build)\n`);
     return 1;
   }
-  const gate: GateContext = {
-    integrations: new Map<string, IntegrationConfig>(config.integrations.map((i) => [i.name, i])),
-    surfaces: compileSurfaces(config.integrations),
-    evaluator,
-    dryRun: config.policy.dryRun,
-  };
+  const options = gateOptions(config.policy, config.integrations, compileSurfaces(config.integrations), () => evaluator);
   const source = values.input === undefined || values.input === '-' ? io.stdin : createReadStream(String(values.input));
   const lines = createInterface({ input: source, crlfDelay: Infinity });
   let bad = 0;
@@ -95,13 +88,9 @@ export async function decide(io: CommandIo): Promise<number> {
       io.stdout.write(`${JSON.stringify({ line: n, error: line })}\n`);
       continue;
     }
-    const decisionId = randomUUID();
-    const j = judge(
-      { decisionId, method: line.method, destination: line.url, headers: line.headers, body: line.body, sourceAddress: 'decide' },
-      gate,
-      (input) => evaluator.evaluate(input, { decisionId }),
-    );
-    io.stdout.write(`${JSON.stringify(decisionLine(j))}\n`);
+    const ctx = await judgeRequest({ ...line, sourceAddress: 'decide' }, options);
+    io.stdout.write(`${JSON.stringify(decisionLine(ctx))}\n`);
   }
+  await evaluator.close();
   return bad > 0 ? 1 : 0;
 }

@@ -4,6 +4,7 @@
  * count, and a trap or an out-of-memory re-instantiates the module so one bad request cannot
  * poison the next. Every failure is returned as `{ok: false}`, which the caller denies.
  */
+import { TextDecoder, TextEncoder } from 'node:util';
 import { loadPolicySync } from '@open-policy-agent/opa-wasm';
 import type { LoadedPolicy } from '@open-policy-agent/opa-wasm';
 import { readBundle } from './bundle';
@@ -24,45 +25,48 @@ function describe(err: unknown): string {
   return text.length > 300 ? `${text.slice(0, 300)}…` : text;
 }
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
-/** The UTF-8 bytes of a JSON text, as opa-wasm takes pre-serialized input (an ArrayBuffer). */
-function encode(text: string): ArrayBuffer {
-  return encoder.encode(text).buffer;
-}
-
 /** The exports of a policy module of ABI 1.2 or later that `run` calls. */
 interface PolicyExports {
   opa_eval(reserved: number, entrypoint: number, data: number, input: number, inputLength: number, heap: number, format: number): number;
 }
 
-const WASM_PAGE = 65536;
+/** Text codecs `run` uses, made once per thread. */
+export interface Codec {
+  encoder: TextEncoder;
+  decoder: TextDecoder;
+}
 
 /**
  * Evaluates `entrypoint` on the JSON text `text`, as the SDK's `evaluate` does for ABI 1.2
  * (`opa_eval` with the input's bytes placed at the heap pointer), without its intermediate
  * copies: the text is encoded straight into the module's memory, and the result set is read
  * with one decoder. Older modules go through the SDK.
+ *
+ * Self-contained (it refers to nothing outside its parameters): the evaluation worker runs the
+ * same function from its source text (see worker-evaluator.ts).
  */
-function run(policy: LoadedPolicy, text: string, entrypoint: string): unknown {
+/* istanbul ignore next */
+export function run(policy: LoadedPolicy, text: string, entrypoint: string, codec: Codec): unknown {
+  const page = 65536;
   const id = (policy.entrypoints as Record<string, number>)[entrypoint];
-  if (policy.minorVersion < 2 || typeof id !== 'number') return policy.evaluate(encode(text), entrypoint);
+  if (policy.minorVersion < 2 || typeof id !== 'number') return policy.evaluate(codec.encoder.encode(text).buffer, entrypoint);
   const address = policy.dataHeapPtr as number;
   let view = new Uint8Array(policy.mem.buffer);
-  let { read, written } = encoder.encodeInto(text, view.subarray(address));
+  let { read, written } = codec.encoder.encodeInto(text, view.subarray(address));
   if (read < text.length) {
     const needed = address + Buffer.byteLength(text) - view.byteLength;
-    policy.mem.grow(Math.ceil(needed / WASM_PAGE));
+    policy.mem.grow(Math.ceil(needed / page));
     view = new Uint8Array(policy.mem.buffer);
-    ({ read, written } = encoder.encodeInto(text, view.subarray(address)));
+    ({ read, written } = codec.encoder.encodeInto(text, view.subarray(address)));
   }
   const exports = (policy.wasmInstance as WebAssembly.Instance).exports as unknown as PolicyExports;
   const result = exports.opa_eval(0, id, policy.dataAddr, address, written, address + written, 0);
   view = new Uint8Array(policy.mem.buffer);
   const end = view.indexOf(0, result);
-  return JSON.parse(decoder.decode(view.subarray(result, end < 0 ? view.byteLength : end)));
+  return JSON.parse(codec.decoder.decode(view.subarray(result, end < 0 ? view.byteLength : end))) as unknown;
 }
+
+const codec: Codec = { encoder: new TextEncoder(), decoder: new TextDecoder() };
 
 function nowNs(): bigint {
   return process.hrtime.bigint();
@@ -91,23 +95,33 @@ export class WasmEvaluator implements PolicyEvaluator {
     return new WasmEvaluator(policy, module, bundle.data, memory, bundle.revision, entrypoints);
   }
 
-  evaluate(input: PolicyInput, options: EvaluateOptions): EvaluationResult {
+  /** In this thread, without a deadline: for tools and tests. The broker uses WorkerEvaluator. */
+  evaluate(input: PolicyInput, options: EvaluateOptions): Promise<EvaluationResult> {
+    return Promise.resolve(this.evaluateText(JSON.stringify(input), options.entrypoint));
+  }
+
+  /** Evaluate the input's JSON text synchronously. */
+  evaluateText(inputJson: string, entrypoint = DECISION_ENTRYPOINT): EvaluationResult {
     const start = nowNs();
     let resultSet: unknown;
-    let inputJson: string | undefined;
     try {
-      inputJson = JSON.stringify(input);
-      resultSet = run(this.policy, inputJson, options.entrypoint ?? DECISION_ENTRYPOINT);
+      resultSet = run(this.policy, inputJson, entrypoint, codec);
     } catch (err) {
       const evalNs = Number(nowNs() - start);
       this.reset();
-      return { ok: false, reason: `policy evaluation failed: ${describe(err)}`, evalNs };
+      return { ok: false, reason: `policy evaluation failed: ${describe(err)}`, evalNs, inputJson };
     }
     const evalNs = Number(nowNs() - start);
-    const checked = checkDecision(resultSet);
-    return checked.ok
-      ? { ok: true, decision: checked.decision, raw: checked.raw, evalNs, inputJson }
-      : { ok: false, reason: checked.reason, evalNs, inputJson };
+    return checkedResult(resultSet, evalNs, inputJson);
+  }
+
+  /** The compiled module, data and memory bounds, to instantiate the same policy elsewhere. */
+  get source(): PolicySource {
+    return { module: this.module, data: this.data, memory: this.memory };
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
   }
 
   /**
@@ -120,7 +134,7 @@ export class WasmEvaluator implements PolicyEvaluator {
     if (!this.entrypoints.includes(MASK_ENTRYPOINT)) return { input: asJson, erased: [] };
     try {
       const text = inputJson ?? JSON.stringify(input);
-      const rs = run(this.policy, `{"input":${text},"result":${JSON.stringify(result)}}`, MASK_ENTRYPOINT) as Array<{ result?: JsonValue }>;
+      const rs = run(this.policy, `{"input":${text},"result":${JSON.stringify(result)}}`, MASK_ENTRYPOINT, codec) as Array<{ result?: JsonValue }>;
       const ops = rs[0]?.result ?? [];
       if (!Array.isArray(ops) || ops.length === 0) return { input: asJson, erased: [] };
       const copy = JSON.parse(text) as { [key: string]: JsonValue };
@@ -140,6 +154,21 @@ export class WasmEvaluator implements PolicyEvaluator {
       // The old instance stays; its next failure will try again.
     }
   }
+}
+
+/** What it takes to instantiate a loaded policy again, in this thread or another. */
+export interface PolicySource {
+  module: WebAssembly.Module;
+  data: JsonValue;
+  memory: WebAssembly.MemoryDescriptor;
+}
+
+/** Turn a result set into an evaluation result: the strict decision check, failures denied. */
+export function checkedResult(resultSet: unknown, evalNs: number, inputJson: string): EvaluationResult {
+  const checked = checkDecision(resultSet);
+  return checked.ok
+    ? { ok: true, decision: checked.decision, raw: checked.raw, evalNs, inputJson }
+    : { ok: false, reason: checked.reason, evalNs, inputJson };
 }
 
 function instantiate(module: WebAssembly.Module, data: JsonValue, memory: WebAssembly.MemoryDescriptor): LoadedPolicy {
@@ -169,8 +198,12 @@ export class UnloadedEvaluator implements PolicyEvaluator {
 
   constructor(private readonly why: string) {}
 
-  evaluate(): EvaluationResult {
-    return { ok: false, reason: `no policy loaded: ${this.why}`, evalNs: 0 };
+  evaluate(): Promise<EvaluationResult> {
+    return Promise.resolve({ ok: false, reason: `no policy loaded: ${this.why}`, evalNs: 0 });
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
   }
 
   mask(input: PolicyInput): MaskedInput {

@@ -4,6 +4,7 @@
  * yields the same document (`rego-broker decide` and the running broker agree by design).
  * See ARCHITECTURE.md, "Policy input document, version 1".
  */
+import type { GraphqlInput } from '../request/graphql';
 import type { NormalizedUrl } from '../request/normalize';
 import type { JsonValue, PolicyInput } from './types';
 import { INPUT_VERSION } from './types';
@@ -44,8 +45,15 @@ export interface RequestFacts {
     /** Content-Type as received (parameters are dropped here), or null. */
     contentType: string | null;
   };
+  /** On a graphql surface, the parsed document (request/graphql.ts); else null. */
+  graphql: GraphqlInput | null;
   /** Address of the peer that sent the request. */
   sourceAddress: string;
+}
+
+/** ASCII letters lower-cased, nothing else: how case-insensitive systems compare names. */
+function foldAscii(segment: string): string {
+  return /[A-Z]/.test(segment) ? segment.replace(/[A-Z]+/g, (m) => m.toLowerCase()) : segment;
 }
 
 /** `type/subtype`, lower-case, without parameters (RFC 9110 §8.3.1); null when absent. */
@@ -90,12 +98,14 @@ export function buildInput(facts: RequestFacts): PolicyInput {
       path: url.path,
       route: facts.route,
       segments: [...facts.routeSegments],
+      segments_folded: facts.routeSegments.map(foldAscii),
       query: copyRecord(url.query, (values) => [...values]),
       headers: copyRecord(facts.headers, (value) => value),
       body: body.json === undefined ? null : body.json,
       body_size: body.size,
       body_truncated: body.truncated,
       content_type: mediaTypeOf(body.contentType),
+      graphql: facts.graphql,
     },
     source: { address: facts.sourceAddress },
   };

@@ -4,6 +4,8 @@
  * "Decision document".
  */
 
+import type { GraphqlInput } from '../request/graphql';
+
 /** JSON value as the policy sees it. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
@@ -39,6 +41,12 @@ export interface PolicyRequest {
   route: string;
   /** Decoded segments of `route`. */
   segments: string[];
+  /**
+   * `segments` with ASCII letters lower-cased, for systems that compare names without case
+   * (GitHub owners and repositories, IIS-hosted Azure DevOps): a deny on `acme/secret` must
+   * also stop `Acme/Secret`.
+   */
+  segments_folded: string[];
   /** Decoded query parameters, each a list in order of appearance. */
   query: Record<string, string[]>;
   /** Lower-case header names; credential headers removed. */
@@ -51,6 +59,8 @@ export interface PolicyRequest {
   body_truncated: boolean;
   /** Media type without parameters, lower-case, or null. */
   content_type: string | null;
+  /** On a `graphql` surface, the document the server would execute, parsed; else null. */
+  graphql: GraphqlInput | null;
 }
 
 /** The v1 policy input document. */
@@ -85,7 +95,7 @@ export interface EvaluateOptions {
 /** Outcome of an evaluation: a decision, or a failure that must deny. */
 export type EvaluationResult =
   | { ok: true; decision: Decision; raw: JsonValue; evalNs: number; inputJson?: string }
-  | { ok: false; reason: string; evalNs: number; inputJson?: string };
+  | { ok: false; reason: string; evalNs: number; inputJson?: string; timedOut?: boolean };
 
 /**
  * Evaluation behind one narrow interface (OPA SDK `Decision`, OTel `Sampler`): the real one
@@ -96,14 +106,19 @@ export interface PolicyEvaluator {
   readonly revision: string;
   /** True when a policy is loaded. */
   readonly ready: boolean;
-  /** Evaluate the decision entrypoint; never throws, never allows on error. */
-  evaluate(input: PolicyInput, options: EvaluateOptions): EvaluationResult;
+  /**
+   * Evaluate the decision entrypoint; never rejects, never allows on error. A result with
+   * `timedOut` means the deadline passed and the evaluation was stopped.
+   */
+  evaluate(input: PolicyInput, options: EvaluateOptions): Promise<EvaluationResult>;
   /**
    * Apply `system/log/mask` for the decision log: to a copy of the input when something is
    * erased; when nothing is, the input itself (never modified). `inputJson` is the input's
    * JSON text from `evaluate`, when the caller kept it, so it is not serialized twice.
    */
   mask(input: PolicyInput, result: JsonValue, inputJson?: string): MaskedInput;
+  /** Release what the evaluator holds (threads, instances). */
+  close(): Promise<void>;
 }
 
 /** The input as the decision log records it. */

@@ -47,6 +47,25 @@ function isJsonType(type: string | null): boolean {
   return type === 'application/json' || (type !== null && /^[a-z0-9.+-]+\/[a-z0-9.+-]+\+json$/.test(type));
 }
 
+/** Methods whose requests carry no body that any rule judges. */
+const BODYLESS = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE']);
+
+/** Body types that servers turn into request parameters (Rails merges them with the query). */
+const FORM_TYPES = new Set(['application/x-www-form-urlencoded', 'multipart/form-data']);
+
+/**
+ * Why a request's body is refused before anything else looks at it, or null. A body on a GET,
+ * HEAD, OPTIONS or DELETE is read by some servers (Rails parses a JSON or form body whatever the
+ * method, so `{"sudo": "root"}` on a GET impersonates on GitLab) while no rule for those
+ * methods judges one. A form body becomes parameters the policy does not see as such.
+ */
+export function checkBodyUse(method: string, type: string | null, size: number): string | null {
+  if (size === 0) return null;
+  if (BODYLESS.has(method)) return `a ${method} request must not have a body`;
+  if (type !== null && FORM_TYPES.has(type)) return `${type} bodies are not accepted; send JSON`;
+  return null;
+}
+
 export type ParsedBody = { ok: true; json: JsonValue | undefined } | { ok: false; reason: string };
 
 /**

@@ -1,8 +1,10 @@
 /**
- * The tunnel listener's request handler: the lifecycle of one `/proxy/<url>` request.
+ * The tunnel listener's request handler: the lifecycle of one `/proxy/<url>` request, as one
+ * pipeline over one per-request context (pipeline/context.ts).
  *
- *   receive (413/400) → gate: normalize (400) → resolve (403) → input → evaluate (403/500)
- *   → proxy (502/504) → decision log (always, even when the caller hangs up)
+ *   arrival → receive (413/400) → gate: normalize (400) → resolve (403) → bound and parse
+ *   (400) → input → evaluate (403/500) → proxy (502/504) → decision record (always, even when
+ *   the caller hangs up)
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -13,11 +15,13 @@ import type { DecisionLog } from '../audit/decision-log';
 import { buildRecord } from '../audit/record';
 import { ErrorCode, errorBody } from '../errors';
 import type { IntegrationConfig, PolicyConfig } from '../config/types';
-import { judge } from '../policy/judge';
-import type { GateContext, Judgement } from '../policy/judge';
-import type { PolicyEvaluator, PolicyInput } from '../policy/types';
+import { deny, newContext } from '../pipeline/context';
+import type { RequestContext } from '../pipeline/context';
+import { gate } from '../pipeline/gate';
+import type { GateOptions } from '../pipeline/gate';
+import type { EvaluationResult, PolicyEvaluator, PolicyInput } from '../policy/types';
 import type { CredentialInjector } from '../proxy/credentials';
-import type { Forwarder, UpstreamOutcome } from '../proxy/proxy';
+import type { Forwarder } from '../proxy/proxy';
 import { passthroughCredentials } from '../request/headers';
 import { extractDestination } from '../request/normalize';
 import { readBody } from '../request/receive';
@@ -40,6 +44,8 @@ export interface BrokerHandlerOptions {
   tracer: Tracer;
   /** Instance labels for the decision log (`id`, `version`). */
   labels: Readonly<Record<string, string>>;
+  /** Most bytes of a masked request body kept in a decision record. */
+  decisionLogMaxBodyBytes: number;
 }
 
 const PROXY_PREFIX = '/proxy/';
@@ -48,108 +54,101 @@ const PROXY_ROUTE = '/proxy/{destination}';
 
 /** Build the request handler of the tunnel listener. */
 export function brokerHandler(options: BrokerHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  const integrations = new Map(options.integrations.map((i) => [i.name, i]));
+  const gateOptions: Omit<GateOptions, 'evaluate'> = {
+    integrations: new Map(options.integrations.map((i) => [i.name, i])),
+    surfaces: options.surfaces,
+    policy: options.policy,
+  };
   return (req, res) => {
     const { span, ctx } = startServerSpan(options.tracer, req, res, PROXY_ROUTE);
-    context.with(ctx, () => handle(req, res, span));
+    context.with(ctx, () => void handle(req, res, span));
   };
 
-  function handle(req: IncomingMessage, res: ServerResponse, serverSpan: Span): void {
-    const decisionId = randomUUID();
-    const startedAt = process.hrtime.bigint();
-    res.setHeader(DECISION_HEADER, decisionId);
-    serverSpan.setAttribute(semconv.ATTR_DECISION_ID, decisionId);
-    const spanContext = serverSpan.spanContext();
-    let judgement: Judgement | null = null;
-    let outcome: UpstreamOutcome | null = null;
-    let preReason: string | null = null;
-    let preCode: ErrorCode | null = null;
-    let status = 0;
+  async function handle(req: IncomingMessage, res: ServerResponse, serverSpan: Span): Promise<void> {
+    const ctx = newContext({
+      decisionId: randomUUID(),
+      method: req.method ?? 'GET',
+      target: req.url ?? '',
+      headers: req.headers,
+      rawHeaderCount: req.rawHeaders.length / 2,
+      sourceAddress: req.socket.remoteAddress ?? '',
+    });
     const evaluator = options.evaluator();
-
+    res.setHeader(DECISION_HEADER, ctx.decisionId);
+    serverSpan.setAttribute(semconv.ATTR_DECISION_ID, ctx.decisionId);
+    const spanContext = serverSpan.spanContext();
+    let status = 0;
     res.on('close', () => {
       const record = buildRecord({
-        decisionId,
-        judgement,
-        preCode,
-        preReason,
-        method: req.method ?? '',
-        target: req.url ?? '',
+        decisionId: ctx.decisionId,
+        judgement: ctx,
+        preCode: ctx.input === null ? ctx.code : null,
+        preReason: ctx.input === null ? (ctx.reasons[0] ?? null) : null,
+        method: ctx.method,
+        target: ctx.target,
         status: res.headersSent ? res.statusCode : status,
-        outcome,
+        outcome: ctx.outcome,
         evaluator,
         spanContext,
-        startedAt,
+        startedAt: ctx.startedAt,
         labels: options.labels,
         dryRun: options.policy.dryRun,
         aborted: !res.writableFinished,
+        requestBody: ctx.body.length > 0 ? ctx.body : null,
+        maxBodyBytes: options.decisionLogMaxBodyBytes,
       });
       options.decisionLog.write(record);
       options.metrics.observe(record);
     });
 
-    const fail = (code: ErrorCode, reason: string, close = false): void => {
-      preCode = code;
-      preReason = reason;
+    const answer = (close = false): void => {
+      const code = ctx.code as ErrorCode;
       serverSpan.setAttributes({ [semconv.ATTR_ERROR_CODE]: code, [semconv.ATTR_DECISION_ALLOW]: false });
-      status = sendError(res, code, decisionId, [reason], undefined, close);
+      status = sendError(res, code, ctx.decisionId, ctx.reasons, ctx.status ?? undefined, close);
     };
 
-    const target = req.url ?? '';
-    if (!target.startsWith(PROXY_PREFIX)) {
-      fail(ErrorCode.INPUT_INVALID, 'only /proxy/<absolute URL> is served here');
-      return;
+    // Arrival: the target, before any body is read.
+    const destination = ctx.target.startsWith(PROXY_PREFIX) ? extractDestination(ctx.target) : null;
+    if (destination === null) deny(ctx, ErrorCode.INPUT_INVALID, ['only /proxy/<absolute URL> is served here']);
+    else if (!destination.ok) deny(ctx, ErrorCode.INPUT_INVALID, [destination.reason]);
+    else ctx.destination = destination.value;
+    if (ctx.code !== null) return answer(true);
+
+    // Receive. The SERVER span stays the active context across the awaits (AsyncLocalStorage),
+    // so the evaluate and CLIENT spans below are its children.
+    let body;
+    try {
+      body = await readBody(req, options.policy.maxBodyBytes);
+    } catch (err) {
+      body = { ok: false as const, tooLarge: false as const, reason: (err as Error).message };
     }
-    const destination = extractDestination(target);
-    if (!destination.ok) {
-      fail(ErrorCode.INPUT_INVALID, destination.reason);
-      return;
+    if (!body.ok) {
+      if (body.tooLarge) deny(ctx, ErrorCode.BODY_TOO_LARGE, [`body larger than ${options.policy.maxBodyBytes} bytes`]);
+      else deny(ctx, ErrorCode.INPUT_INVALID, ['the request body could not be read']);
+      return answer(true);
     }
-    // The SERVER span stays the active context across this await (AsyncLocalStorage), so the
-    // evaluate and CLIENT spans below are its children.
-    readBody(req, options.policy.maxBodyBytes).then(
-      (body) => {
-        if (!body.ok) {
-          if (body.tooLarge) fail(ErrorCode.BODY_TOO_LARGE, `body larger than ${options.policy.maxBodyBytes} bytes`, true);
-          else fail(ErrorCode.INPUT_INVALID, 'the request body could not be read');
-          return;
-        }
-        const gate: GateContext = { integrations, surfaces: options.surfaces, evaluator, dryRun: options.policy.dryRun };
-        const j = judge(
-          {
-            decisionId,
-            method: req.method ?? 'GET',
-            destination: destination.value,
-            headers: req.headers,
-            body: body.bytes,
-            sourceAddress: req.socket.remoteAddress ?? '',
-          },
-          gate,
-          (input) => evaluateWithSpan(options.tracer, evaluator, input, decisionId),
-        );
-        judgement = j;
-        annotate(serverSpan, j, evaluator.revision);
-        if (j.code !== null) {
-          status = sendError(res, j.code, decisionId, j.reasons, j.decision?.status ?? undefined);
-          return;
-        }
-        const integration = j.integration as IntegrationConfig;
-        const headers: Record<string, string | string[]> = { ...j.input!.request.headers, ...passthroughCredentials(req.headers, integration.auth) };
-        options.credentials.get(integration.name)?.(headers);
-        outcome = { status: null, bytes: 0, startedAt: process.hrtime.bigint(), endedAt: null, error: null };
-        options.forwarder.forward(req, res, {
-          url: j.url!,
-          headers,
-          body: body.bytes,
-          outcome,
-          onError: (code, message) => {
-            serverSpan.setAttribute(semconv.ATTR_ERROR_CODE, code);
-            status = sendError(res, code, decisionId, [`upstream: ${message.slice(0, 200)}`]);
-          },
-        });
+    ctx.body = body.bytes;
+
+    await gate(ctx, { ...gateOptions, evaluate: (input, c) => evaluateWithSpan(options.tracer, evaluator, input, c) });
+    annotate(serverSpan, ctx, evaluator.revision);
+    if (ctx.code !== null) return answer();
+    if (res.destroyed) return;
+
+    // Proxy: exactly the headers the policy saw, then the credential from configuration.
+    const integration = ctx.integration as IntegrationConfig;
+    const headers: Record<string, string> = { ...(ctx.input as PolicyInput).request.headers, ...passthroughCredentials(req.headers, integration.auth) };
+    options.credentials.get(integration.name)?.(headers);
+    ctx.outcome = { status: null, bytes: 0, startedAt: process.hrtime.bigint(), endedAt: null, error: null };
+    options.forwarder.forward(req, res, {
+      url: ctx.url!,
+      headers,
+      body: ctx.body,
+      outcome: ctx.outcome,
+      onError: (code, message) => {
+        serverSpan.setAttribute(semconv.ATTR_ERROR_CODE, code);
+        status = sendError(res, code, ctx.decisionId, [`upstream: ${message.slice(0, 200)}`]);
       },
-      (err: Error) => fail(ErrorCode.INPUT_INVALID, `the request body could not be read: ${err.message}`),
-    );
+    });
   }
 }
 
@@ -164,51 +163,52 @@ export function brokerClientErrorHandler(options: BrokerHandlerOptions): (err: N
       socket.destroy();
       return;
     }
-    const decisionId = randomUUID();
-    const reason = `malformed HTTP request (${err.code ?? 'parse error'})`;
-    const payload = JSON.stringify(errorBody(ErrorCode.INPUT_INVALID, decisionId, [reason]));
+    const ctx: RequestContext = newContext({ decisionId: randomUUID(), method: '', target: '', headers: {}, rawHeaderCount: 0, sourceAddress: '' });
+    deny(ctx, ErrorCode.INPUT_INVALID, [`malformed HTTP request (${err.code ?? 'parse error'})`]);
+    const payload = JSON.stringify(errorBody(ErrorCode.INPUT_INVALID, ctx.decisionId, ctx.reasons));
     socket.end(
       `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(payload)}\r\n` +
-        `${DECISION_HEADER}: ${decisionId}\r\nconnection: close\r\n\r\n${payload}`,
+        `${DECISION_HEADER}: ${ctx.decisionId}\r\nconnection: close\r\n\r\n${payload}`,
     );
     const record = buildRecord({
-      decisionId,
-      judgement: null,
-      preCode: ErrorCode.INPUT_INVALID,
-      preReason: reason,
+      decisionId: ctx.decisionId,
+      judgement: ctx,
+      preCode: ctx.code,
+      preReason: ctx.reasons[0] ?? null,
       method: '',
       target: '',
       status: 400,
       outcome: null,
       evaluator: options.evaluator(),
       spanContext: undefined,
-      startedAt: process.hrtime.bigint(),
+      startedAt: ctx.startedAt,
       labels: options.labels,
       dryRun: options.policy.dryRun,
       aborted: false,
+      requestBody: null,
+      maxBodyBytes: options.decisionLogMaxBodyBytes,
     });
     options.decisionLog.write(record);
     options.metrics.observe(record);
   };
 }
 
-function annotate(span: Span | undefined, j: Judgement, revision: string): void {
-  if (!span) return;
+function annotate(span: Span, ctx: RequestContext, revision: string): void {
   span.setAttributes({
-    [semconv.ATTR_DECISION_ALLOW]: j.code === null,
+    [semconv.ATTR_DECISION_ALLOW]: ctx.code === null,
     [semconv.ATTR_POLICY_REVISION]: revision,
-    ...(j.integration ? { [semconv.ATTR_INTEGRATION_NAME]: j.integration.name, [semconv.ATTR_INTEGRATION_TYPE]: j.integration.type } : {}),
-    ...(j.code !== null ? { [semconv.ATTR_ERROR_CODE]: j.code } : {}),
-    ...(j.dryRun ? { [semconv.ATTR_DRY_RUN]: true } : {}),
+    ...(ctx.integration ? { [semconv.ATTR_INTEGRATION_NAME]: ctx.integration.name, [semconv.ATTR_INTEGRATION_TYPE]: ctx.integration.type } : {}),
+    ...(ctx.code !== null ? { [semconv.ATTR_ERROR_CODE]: ctx.code } : {}),
+    ...(ctx.dryRun ? { [semconv.ATTR_DRY_RUN]: true } : {}),
   });
 }
 
 /** Evaluate inside the `broker.policy.evaluate` span, with the contract's attributes. */
-function evaluateWithSpan(tracer: Tracer, evaluator: PolicyEvaluator, input: PolicyInput, decisionId: string): ReturnType<PolicyEvaluator['evaluate']> {
+async function evaluateWithSpan(tracer: Tracer, evaluator: PolicyEvaluator, input: PolicyInput, ctx: RequestContext): Promise<EvaluationResult> {
   const span = tracer.startSpan(semconv.SPAN_EVALUATE, { kind: SpanKind.INTERNAL });
-  const result = evaluator.evaluate(input, { decisionId });
+  const result = await evaluator.evaluate(input, { decisionId: ctx.decisionId });
   span.setAttributes({
-    [semconv.ATTR_DECISION_ID]: decisionId,
+    [semconv.ATTR_DECISION_ID]: ctx.decisionId,
     [semconv.ATTR_DECISION_ALLOW]: result.ok && result.decision.allow,
     [semconv.ATTR_DECISION_RULE]: result.ok ? (result.decision.rule ?? '') : '',
     [semconv.ATTR_DECISION_REASONS]: result.ok ? result.decision.reasons : [result.reason],
@@ -217,7 +217,7 @@ function evaluateWithSpan(tracer: Tracer, evaluator: PolicyEvaluator, input: Pol
     [semconv.ATTR_POLICY_REVISION]: evaluator.revision,
   });
   if (!result.ok) {
-    span.setAttribute(semconv.ATTR_ERROR_CODE, ErrorCode.POLICY_EVAL_FAILED);
+    span.setAttribute(semconv.ATTR_ERROR_CODE, result.timedOut === true ? ErrorCode.POLICY_TIMEOUT : ErrorCode.POLICY_EVAL_FAILED);
     span.setStatus({ code: SpanStatusCode.ERROR, message: result.reason });
   }
   span.end();

@@ -56,6 +56,13 @@ const SNYK_TARGETS: Record<string, { shape: string; baseUrl: string; prefix: str
   'fixtures-client-filters.json': { shape: 'generic', baseUrl: 'http://localhost:9000', prefix: 'http://localhost:9000' },
 };
 
+/** Map one case after another (each judgement awaits the evaluator). */
+async function mapInOrder<T, U>(items: readonly T[], f: (item: T) => Promise<U>): Promise<U[]> {
+  const out: U[] = [];
+  for (const item of items) out.push(await f(item));
+  return out;
+}
+
 function readJsonl<T>(file: string): T[] {
   return readFileSync(file, 'utf8')
     .split('\n')
@@ -102,13 +109,13 @@ maybe('peer conformance', () => {
       names.set(key, name);
     }
     const evaluator: WasmEvaluator = await loadBundle(buildBundle(out));
-    const results = cases.map((c) => {
+    const results = await mapInOrder(cases, async (c) => {
       const target = SNYK_TARGETS[c.rules];
       if (target === undefined) throw new Error(`${c.id}: no origin for rule file ${c.rules}; add it to SNYK_TARGETS`);
       const req: CaseRequest = { method: c.request.method, url: target.prefix + c.request.url, headers: c.request.headers, body: c.request.body };
       const ruleset = names.get(`${c.rules}:${c.list ?? ''}`) as string;
       expect(c.oracle.allow).toBe(c.expect.allow);
-      return { id: c.id, ours: allows(evaluator, integration(ruleset, target.shape, target.baseUrl), req), peer: c.expect.allow };
+      return { id: c.id, ours: await allows(evaluator, integration(ruleset, target.shape, target.baseUrl), req), peer: c.expect.allow };
     });
     process.stdout.write(`${verdict('snyk', results)}\n`);
   });
@@ -135,10 +142,10 @@ maybe('peer conformance', () => {
       rulesetOf.set(c.id, name);
     }
     const evaluator = await loadBundle(buildBundle(out));
-    const results = cases.map((c) => {
+    const results = await mapInOrder(cases, async (c) => {
       const origin = /^[a-z]+:\/\/[^/?#]+/i.exec(c.request.url)?.[0] as string;
       const target = integration(rulesetOf.get(c.id) as string, 'generic', origin);
-      return { id: c.id, ours: allows(evaluator, target, { method: c.request.method, url: c.request.url }), peer: c.expect.allow };
+      return { id: c.id, ours: await allows(evaluator, target, { method: c.request.method, url: c.request.url }), peer: c.expect.allow };
     });
     process.stdout.write(`${verdict('semgrep', results)}\n`);
   });

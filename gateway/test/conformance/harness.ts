@@ -1,19 +1,20 @@
 /**
  * Runs peer conformance cases through the same gate as `rego-broker decide`: a bundle built
  * from policies/ plus a directory of imported rule sets, one integration per case that opts
- * into the case's rule set, and `judge`.
+ * into the case's rule set, and the gate.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IntegrationConfig } from '../../src/config/types';
-import { judge } from '../../src/policy/judge';
-import type { GateContext } from '../../src/policy/judge';
+import { gateOptions, judgeRequest } from '../../src/pipeline/gate';
 import { WasmEvaluator } from '../../src/policy/evaluate';
 import { compileSurfaces } from '../../src/request/resolve';
 import { surfacesFor } from '../../src/request/surfaces';
-import { OPA, REPO_ROOT } from '../helpers/rego';
+import { defaultPolicyConfig, OPA, REPO_ROOT } from '../helpers/rego';
+
+const POLICY = defaultPolicyConfig();
 
 /** An integration type with no package of its own, so only the imported rules can allow. */
 export const CONFORMANCE_TYPE = 'peer-conformance';
@@ -58,13 +59,8 @@ export function integration(ruleset: string, shapeType: string, baseUrl: string)
 }
 
 /** Judge one request as `rego-broker decide` would; true when it would be proxied. */
-export function allows(evaluator: WasmEvaluator, target: IntegrationConfig, req: CaseRequest): boolean {
-  const ctx: GateContext = {
-    integrations: new Map([[target.name, target]]),
-    surfaces: compileSurfaces([target]),
-    evaluator,
-    dryRun: false,
-  };
+export async function allows(evaluator: WasmEvaluator, target: IntegrationConfig, req: CaseRequest): Promise<boolean> {
+  const options = gateOptions(POLICY, [target], compileSurfaces([target]), () => evaluator);
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers ?? {})) headers[k.toLowerCase()] = v;
   let body = Buffer.alloc(0);
@@ -72,11 +68,8 @@ export function allows(evaluator: WasmEvaluator, target: IntegrationConfig, req:
     body = Buffer.from(JSON.stringify(req.body), 'utf8');
     headers['content-type'] ??= 'application/json';
   }
-  const decisionId = 'conformance';
-  const j = judge({ decisionId, method: req.method, destination: req.url, headers, body, sourceAddress: 'conformance' }, ctx, (input) =>
-    evaluator.evaluate(input, { decisionId }),
-  );
-  return j.code === null;
+  const ctx = await judgeRequest({ method: req.method, url: req.url, headers, body, sourceAddress: 'conformance' }, options);
+  return ctx.code === null;
 }
 
 /** GitHub-style heading slugs of a Markdown document. */

@@ -7,6 +7,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadConfig } from '../../src/config/load';
+import type { PolicyConfig } from '../../src/config/types';
 
 export const REPO_ROOT = join(__dirname, '..', '..', '..');
 export const OPA = join(REPO_ROOT, 'tools', 'bin', 'opa');
@@ -23,4 +25,9 @@ export function buildBundle(modules: Record<string, string>, entrypoints: string
   for (const [name, text] of Object.entries(modules)) writeFileSync(join(src, name), text);
   execFileSync(OPA, ['build', '-t', 'wasm', ...entrypoints.flatMap((e) => ['-e', e]), '--revision', `test-${hash}`, '-o', out, src], { stdio: 'pipe' });
   return out;
+}
+
+/** The policy section of a configuration with every default (no file, no environment). */
+export function defaultPolicyConfig(): PolicyConfig {
+  return loadConfig({ files: [], env: {}, defaultBundle: SHIPPED_BUNDLE }).config.policy;
 }

@@ -51,15 +51,16 @@ it('keeps the token and the caller credential out of logs, spans and error bodie
   const headers = { authorization: `Bearer ${CALLER}`, 'x-api-key': CALLER, cookie: `s=${CALLER}` };
   const base = `/proxy/${upstream.url}/api/v3/repos/acme/app`;
   const replies = await Promise.all([
+    send(tb.base, `${base}/contents/package.json?ref=main`, { headers }),
     send(tb.base, `${base}/contents/package.json?access_token=${CALLER}`, { headers }),
     send(tb.base, `${base}/contents/secret.txt?access_token=${CALLER}`, { headers }),
     send(tb.base, `/proxy/http://127.0.0.1:1/x?token=${CALLER}`, { headers }),
     send(tb.base, `${base}/a%00b?token=${CALLER}`, { headers }),
     send(tb.base, `${base}/contents/fail/package.json`, { headers }),
   ]);
-  expect(replies.map((r) => r.status)).toEqual([200, 403, 403, 400, 502]);
+  expect(replies.map((r) => r.status)).toEqual([200, 403, 403, 403, 400, 502]);
   expect(upstream.received[0]?.headers.authorization).toBe(`Bearer ${CANARY}`);
-  await tb.log.waitFor(5);
+  await tb.log.waitFor(6);
   const all = everything(replies.map((r) => r.body.toString('utf8') + JSON.stringify(r.headers)));
   expect(all).not.toContain(CANARY);
   expect(all).not.toContain(CALLER);

@@ -43,6 +43,7 @@ function facts(fixture: Fixture): RequestFacts {
     method: fixture.method,
     headers: fixture.headers ?? { accept: 'application/json' },
     body: { size: 0, truncated: false, json: undefined, contentType: null, ...fixture.body },
+    graphql: null,
     sourceAddress: 'fdf0:59dc:33cf:9be9::1',
   };
 }
@@ -67,6 +68,8 @@ function documentOf(integration: Integration, request: Partial<Request> & Pick<R
       body_size: 0,
       body_truncated: false,
       content_type: null,
+      graphql: null,
+      segments_folded: request.segments.map((x) => x.replace(/[A-Z]/g, (c) => c.toLowerCase())),
       ...request,
     },
     source: { address: 'fdf0:59dc:33cf:9be9::1' },

@@ -1,0 +1,183 @@
+/**
+ * Why this exists: WASM cannot be pre-empted, so a policy evaluation that runs long (a
+ * quadratic rule on a large input, a customer rule with a bug) would hold the event loop and
+ * stall every other request. The decision is therefore evaluated on a worker thread, one
+ * evaluation at a time, each with a deadline (`policy.evalTimeoutMs`). Past it the request is
+ * denied (POLICY_TIMEOUT), the worker is terminated (which stops the WASM), and a fresh one
+ * takes the queue over. Masking for the decision log stays in this thread: its input is bounded
+ * and its rule linear.
+ */
+import type * as util from 'node:util';
+import { Worker } from 'node:worker_threads';
+import type * as threads from 'node:worker_threads';
+import type * as opaWasm from '@open-policy-agent/opa-wasm';
+import { checkedResult, run } from './evaluate';
+import type { PolicySource, WasmEvaluator } from './evaluate';
+import type { EvaluateOptions, EvaluationResult, JsonValue, MaskedInput, PolicyEvaluator, PolicyInput } from './types';
+
+/** A request to the worker. */
+interface Job {
+  id: number;
+  text: string;
+  entrypoint: string;
+}
+
+/** The worker's answer: a result set, or why evaluation failed. */
+type Reply = { id: number; ok: true; resultSet: unknown; evalNs: number } | { id: number; ok: false; error: string; evalNs: number };
+
+interface Pending {
+  job: Job;
+  resolve(result: EvaluationResult): void;
+}
+
+/**
+ * The worker's program. It refers to nothing outside itself: the worker runs it from its source
+ * text, with `run` (evaluate.ts) passed in the same way, so no compiled file path is needed.
+ */
+/* istanbul ignore next */
+function workerMain(evaluateRun: typeof run): void {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { parentPort, workerData } = require('node:worker_threads') as { parentPort: typeof threads.parentPort; workerData: unknown };
+  const { loadPolicySync } = require('@open-policy-agent/opa-wasm') as typeof opaWasm;
+  const { TextDecoder, TextEncoder } = require('node:util') as typeof util;
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const source = workerData as PolicySource;
+  const codec = { encoder: new TextEncoder(), decoder: new TextDecoder() };
+  const instantiate = (): ReturnType<typeof loadPolicySync> => {
+    const p = loadPolicySync(source.module, { ...source.memory });
+    p.setData((source.data ?? {}) as object);
+    return p;
+  };
+  let policy = instantiate();
+  parentPort?.on('message', (job: Job) => {
+    const start = process.hrtime.bigint();
+    try {
+      const resultSet = evaluateRun(policy, job.text, job.entrypoint, codec);
+      parentPort.postMessage({ id: job.id, ok: true, resultSet, evalNs: Number(process.hrtime.bigint() - start) });
+    } catch (err) {
+      // A trap or an out-of-memory leaves the instance unusable: start from a fresh one.
+      policy = instantiate();
+      const text = err instanceof Error ? err.message : String(err);
+      parentPort.postMessage({ id: job.id, ok: false, error: text.slice(0, 300), evalNs: Number(process.hrtime.bigint() - start) });
+    }
+  });
+}
+
+const PROGRAM = `(${workerMain.toString()})(${run.toString()})`;
+
+export interface WorkerEvaluatorOptions {
+  /** Deadline of one evaluation, ms. */
+  timeoutMs: number;
+}
+
+/** Evaluates on a worker thread with a deadline; masks in this thread. */
+export class WorkerEvaluator implements PolicyEvaluator {
+  readonly ready = true;
+  readonly revision: string;
+  private worker: Worker;
+  private readonly queue: Pending[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private nextId = 1;
+  private closed = false;
+
+  constructor(
+    private readonly local: WasmEvaluator,
+    private readonly options: WorkerEvaluatorOptions,
+  ) {
+    this.revision = local.revision;
+    this.worker = this.spawn();
+  }
+
+  evaluate(input: PolicyInput, options: EvaluateOptions): Promise<EvaluationResult> {
+    let text: string;
+    try {
+      text = JSON.stringify(input);
+    } catch (err) {
+      return Promise.resolve({ ok: false, reason: `policy input could not be serialized: ${(err as Error).message}`, evalNs: 0 });
+    }
+    if (this.closed) return Promise.resolve({ ok: false, reason: 'the policy evaluator is closed', evalNs: 0, inputJson: text });
+    return new Promise((resolve) => {
+      const job: Job = { id: this.nextId++, text, entrypoint: options.entrypoint ?? 'broker/decision' };
+      this.queue.push({ job, resolve });
+      this.worker.postMessage(job);
+      if (this.queue.length === 1) this.arm();
+    });
+  }
+
+  mask(input: PolicyInput, result: JsonValue, inputJson?: string): MaskedInput {
+    return this.local.mask(input, result, inputJson);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.disarm();
+    for (const p of this.queue.splice(0)) p.resolve({ ok: false, reason: 'the policy evaluator is closed', evalNs: 0, inputJson: p.job.text });
+    await this.worker.terminate();
+  }
+
+  private spawn(): Worker {
+    const worker = new Worker(PROGRAM, { eval: true, workerData: this.local.source });
+    worker.on('message', (reply: Reply) => this.settle(reply));
+    worker.on('error', (err: Error) => this.fail(worker, `the policy worker failed: ${err.message.slice(0, 200)}`));
+    worker.on('exit', () => this.fail(worker, 'the policy worker exited'));
+    // The queue, not the worker, keeps the process alive.
+    worker.unref();
+    return worker;
+  }
+
+  private settle(reply: Reply): void {
+    const head = this.queue[0];
+    if (head === undefined || head.job.id !== reply.id) return;
+    this.queue.shift();
+    this.disarm();
+    head.resolve(
+      reply.ok
+        ? checkedResult(reply.resultSet, reply.evalNs, head.job.text)
+        : { ok: false, reason: `policy evaluation failed: ${reply.error}`, evalNs: reply.evalNs, inputJson: head.job.text },
+    );
+    if (this.queue.length > 0) this.arm();
+  }
+
+  /** The head of the queue is the job the worker runs now: it alone has a deadline. */
+  private arm(): void {
+    this.disarm();
+    const head = this.queue[0];
+    if (head === undefined) return;
+    const started = process.hrtime.bigint();
+    this.timer = setTimeout(() => {
+      if (this.queue[0] !== head) return;
+      this.queue.shift();
+      head.resolve({
+        ok: false,
+        timedOut: true,
+        reason: `policy evaluation did not finish within ${this.options.timeoutMs} ms`,
+        evalNs: Number(process.hrtime.bigint() - started),
+        inputJson: head.job.text,
+      });
+      this.restart();
+    }, this.options.timeoutMs);
+  }
+
+  private disarm(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /** Stop the worker (and the WASM it runs) and hand the rest of the queue to a new one. */
+  private restart(): void {
+    const old = this.worker;
+    this.worker = this.spawn();
+    void old.terminate();
+    for (const p of this.queue) this.worker.postMessage(p.job);
+    this.arm();
+  }
+
+  /** A worker that died on its own: fail what it was running, carry on with a new one. */
+  private fail(worker: Worker, reason: string): void {
+    if (worker !== this.worker || this.closed) return;
+    const head = this.queue.shift();
+    this.disarm();
+    head?.resolve({ ok: false, reason, evalNs: 0, inputJson: head.job.text });
+    this.restart();
+  }
+}
