@@ -75,7 +75,11 @@ graphql_transport if {
 	gql.operation == "query"
 }
 
+# operation_name(name): the body's operationName names nothing (null, or "" as some clients
+# send; a document holds one operation, which the gateway checked) or the parsed operation.
 operation_name(null)
+
+operation_name("")
 
 operation_name(name) if name == gql.name
 

@@ -244,6 +244,10 @@ transport_cases := {
 		doc("query", ["viewer", "viewer.login"]),
 		{"body": {"query": "{ viewer { login } }", "extensions": {"persistedQuery": {}}}, "rule": deny},
 	),
+	"POST with an empty operationName": post(
+		doc("query", ["viewer", "viewer.login"]),
+		{"body": {"query": "{ viewer { login } }", "operationName": ""}, "rule": "github.graphql.read"},
+	),
 	"POST with another operationName": post(
 		object.union(doc("query", ["viewer", "viewer.login"]), {"name": "A"}),
 		{"body": {"query": "query A { viewer { login } }", "operationName": "B"}, "rule": deny},
