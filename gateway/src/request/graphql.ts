@@ -114,6 +114,18 @@ const isParam = (key: string): key is Param => (PARAMS as readonly string[]).inc
 const RAILS_NAMES = new Set<string>([...PARAMS, '_json']);
 const rack2Name = (key: string): string => /^[[\]]*([^[\]]+)/.exec(key)?.[1] ?? '';
 const rack3Name = (key: string): string => (key.indexOf('[', 1) > 0 ? key.slice(0, key.indexOf('[', 1)) : key);
+const railsName = (key: string): boolean => RAILS_NAMES.has(rack2Name(key.trimStart())) || RAILS_NAMES.has(rack3Name(key.trimStart()));
+
+/**
+ * Rack 2 (GitLab's) also separates parameters at ";", where the gateway sees one parameter:
+ * `?a=1;query=mutation…` would reach Rails as `query`. Any piece after a ";" that Rails would
+ * read as a GraphQL parameter is refused. (The values are decoded, so an encoded `%3B` is
+ * judged as a ";" too: that errs on the side of refusing.)
+ */
+function hidesParam(key: string, values: readonly string[]): boolean {
+  const texts = values.length === 0 ? [key] : values.map((value) => `${key}=${value}`);
+  return texts.some((text) => text.split(';').slice(1).some((piece) => railsName(piece.split('=', 1)[0] ?? '')));
+}
 
 const AMBIGUOUS = 'the GraphQL document (or its variables / operationName) is given both in the body and in the query string';
 const REASON_MAX = 200;
@@ -191,10 +203,11 @@ function queryParams(query: GraphqlRequest['query']): Partial<Record<Param, stri
   const found: Partial<Record<Param, string>> = {};
   for (const key of Object.keys(query)) {
     const values = query[key] ?? [];
+    if (hidesParam(key, values)) throw invalid('a ";" in the query string would give the server a GraphQL parameter of its own');
     if (isParam(key)) {
       if (values.length > 1) throw invalid(`the GraphQL parameter "${key}" is repeated in the query string`);
       if (values[0] !== undefined) found[key] = values[0];
-    } else if (RAILS_NAMES.has(rack2Name(key)) || RAILS_NAMES.has(rack3Name(key))) {
+    } else if (railsName(key)) {
       throw invalid('a query string parameter would be read by the server as a GraphQL parameter (nested or _json form)');
     }
   }
