@@ -29,10 +29,13 @@ import data.lib.text
 
 supported_version := "rego-broker/v1"
 
-# HEAD is judged as GET, by every rule, deny and hint alike: its answer is the GET answer
-# without the body.
+# HEAD is allowed wherever GET is (judged as GET by every rule and deny alike): its answer is
+# the GET answer without the body. A rule written for HEAD itself (an imported one) still
+# applies; otherwise a HEAD gets the GET decision and its reasons.
 decision := verdict if {
-	input.request.method != "HEAD"
+	not input.request.method == "HEAD"
+} else := verdict if {
+	verdict.allow == true
 } else := as_get
 
 as_get := d if {

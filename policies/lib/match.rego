@@ -60,10 +60,17 @@ segment_matches(segment, want) if {
 
 # name(s, placeholder): s is a valid value for the placeholder in this integration's system.
 name(s, placeholder) if {
-	g := object.get(data.types, [input.integration.type, "names", placeholder], default_name)
+	g := object.get(type_names, placeholder, default_name)
 	count(s) <= g.max
 	word(s, g.first, g.rest)
 }
+
+# The grammars of this integration's type, once per evaluation ({} for a type without any).
+type_names := object.get(data.types, [integration_type, "names"], {})
+
+default integration_type := ""
+
+integration_type := input.integration.type
 
 # Letters, digits and "_" first, then also "." and "-": what most systems allow in a name.
 default_name := {

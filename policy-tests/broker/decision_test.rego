@@ -130,3 +130,57 @@ test_default_decision if {
 	got.rule == "broker.deny.default"
 	got.allow == false
 }
+
+# Query parameters: a rule allows only those listed for it (data.types.<type>.query_params).
+manifest := fixtures.request({"segments": ["repos", "acme", "app", "contents", "package.json"], "query": {"ref": ["main"]}})
+
+params := {"github.contents.manifest": {"ref": "why", "tags[]": "why"}}
+
+test_query_parameter_listed if {
+	got := data.broker.decision with input as manifest with data.types.github.query_params as params
+	got.allow == true
+}
+
+test_query_parameter_unknown if {
+	got := data.broker.decision with input as json.patch(manifest, [{"op": "add", "path": "/request/query/sudo", "value": ["root"]}])
+		with data.types.github.query_params as params
+	got.allow == false
+	got.rule == "broker.deny.query_parameter"
+	got.reasons == [`query parameter "sudo" is not accepted by rule github.contents.manifest (it accepts: ref, tags[])`]
+}
+
+test_query_parameter_repeated if {
+	got := data.broker.decision with input as json.patch(manifest, [{"op": "replace", "path": "/request/query/ref", "value": ["main", "evil"]}])
+		with data.types.github.query_params as params
+	got.rule == "broker.deny.query_parameter"
+	got.reasons == [`query parameter "ref" is given more than once`]
+}
+
+test_query_parameter_list_name_may_repeat if {
+	got := data.broker.decision with input as json.patch(manifest, [{"op": "add", "path": "/request/query/tags[]", "value": ["a", "b"]}])
+		with data.types.github.query_params as params
+	got.allow == true
+}
+
+test_query_parameter_rule_without_entry if {
+	got := data.broker.decision with input as manifest with data.lib.query.params as {}
+	got.reasons == [`query parameter "ref" is not accepted by rule github.contents.manifest (it accepts: no query parameters)`]
+}
+
+# HEAD: allowed wherever GET is, denied wherever GET is.
+test_head_allowed_where_get_is if {
+	got := data.broker.decision with input as json.patch(allowed, [{"op": "replace", "path": "/request/method", "value": "HEAD"}])
+	got.allow == true
+	got.rule == "github.repo.metadata"
+}
+
+test_head_denied_where_get_is if {
+	got := data.broker.decision with input as json.patch(denied, [{"op": "replace", "path": "/request/method", "value": "HEAD"}])
+	got.allow == false
+}
+
+test_head_denied_by_an_integration_deny if {
+	got := data.broker.decision with input as json.patch(allowed, [{"op": "replace", "path": "/request/method", "value": "HEAD"}])
+		with data.integrations.github.deny as {"frozen"}
+	got.allow == false
+}

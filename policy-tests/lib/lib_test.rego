@@ -27,9 +27,25 @@ test_path_or_below if {
 	not match.path_or_below(["repos", "a", "b"], ["repos", ":o", ":r", "commits"])
 }
 
-test_placeholder_matches_any_segment if {
-	match.path([":literal"], [":owner"])
-	match.path(["*"], [":owner"])
+# A placeholder matches a valid name only: without a grammar for the type, default_name.
+test_placeholder_matches_names_only if {
+	match.path(["acme"], [":owner"])
+	match.path(["a.b_c-1"], [":owner"])
+	not match.path([":literal"], [":owner"])
+	not match.path(["*"], [":owner"])
+	not match.path(["acme/other"], [":owner"])
+	not match.path(["app;x=1"], [":owner"])
+	not match.path(["a b"], [":owner"])
+	not match.path([".hidden"], [":owner"])
+	not match.path([concat("", [x | some _ in numbers.range(1, 256); x := "a"])], [":owner"])
+}
+
+# A type's own grammar replaces default_name for the placeholders it lists.
+test_placeholder_grammar_of_the_type if {
+	match.path(["a/b"], [":path"]) with input.integration.type as "t"
+		with data.types.t.names as {":path": {"first": "ab", "rest": "ab/", "max": 3}}
+	not match.path(["a/bb"], [":path"]) with input.integration.type as "t"
+		with data.types.t.names as {":path": {"first": "ab", "rest": "ab/", "max": 3}}
 }
 
 test_last if {
@@ -88,4 +104,23 @@ test_show if {
 	text.show("x") == "x"
 	text.show(null) == "null"
 	text.show(["a"]) == `["a"]`
+}
+
+gql := {
+	"operation": "query",
+	"paths": ["__typename", "repository", "repository.name", "repository.owner", "repository.owner.login", "repository.refs.nodes.__typename"],
+	"fields": [
+		{"path": "repository", "args": {"name": "app"}},
+		{"path": "repository.name", "args": {}},
+		{"path": "repository", "args": {"name": "other"}},
+	],
+}
+
+test_graphql_paths if {
+	data.lib.graphql.paths_within(gql, {"repository": "", "repository.name": "", "repository.owner.*": "", "repository.owner": "", "repository.refs.nodes": ""})
+	not data.lib.graphql.paths_within(gql, {"repository": "", "repository.name": ""})
+	data.lib.graphql.unknown_paths(gql, {"repository": "", "repository.name": ""}) == {"repository.owner", "repository.owner.login"}
+	data.lib.graphql.paths_reason(gql, {"repository": ""}) == "the GraphQL query selects fields no rule allows: repository.name, repository.owner, repository.owner.login"
+	data.lib.graphql.root_fields(gql) == {"repository"}
+	count(data.lib.graphql.calls(gql, "repository")) == 2
 }
