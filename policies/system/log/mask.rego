@@ -15,6 +15,7 @@
 #   body     every field, at any depth and inside arrays, whose key looks secret has its value
 #            replaced by "[REDACTED]"; array positions and the shape of the body stay. The same
 #            goes for input.request.graphql (the parsed document's variables and arguments).
+#            An object or array 12 levels deep is replaced whole.
 #
 # Shape: OPA's decision-log masking (https://www.openpolicyagent.org/docs/management-decision-logs#masking-sensitive-data).
 # The gateway evaluates it with input {"input": <policy input>, "result": <decision>} and
@@ -51,17 +52,184 @@ mask contains pointer(["query", name]) if {
 	secret_name(name)
 }
 
-# Body and GraphQL fields at any depth. walk visits each node once, so this is linear in the
-# document's size (times its depth, for the path of each node). Only object keys are judged:
-# an array element's path ends in a number. A secret field below another secret field gets its
-# own entry too, which is harmless (the outer replacement wins).
-mask contains upsert(array.concat([field], path)) if {
+# Body and GraphQL fields at any depth: the rule for depth d iterates down to depth d
+# (d "some" lines) and judges the keys found there; array indices are never secret_key. No
+# rule allocates anything for a node it passes through, so the work is the document's size
+# times at most 13. (The walk builtin, and lists of paths built level by level, allocate per
+# node; their WASM evaluation grew faster than linearly, to seconds for a 1 MiB body, and ran
+# out of the default 64 MiB of policy memory.) Keys are judged down to depth 12, and an object or
+# array at depth 12 is replaced whole (the last rule), so nothing below it is logged unjudged;
+# erasing too much is harmless. To judge deeper, add a rule with one more line and move the
+# last one down.
+roots[field] := value if {
 	some field in ["body", "graphql"]
-	walk(input.input.request[field], [path, _])
-	count(path) > 0
-	key := path[count(path) - 1]
+	value := input.input.request[field]
+	composite(value)
+}
+
+secret_key(key) if {
 	is_string(key)
 	secret_name(key)
+}
+
+composite(value) if is_object(value)
+
+composite(value) if is_array(value)
+
+mask contains upsert([field, k1]) if {
+	some field, v0 in roots
+	some k1, _ in v0
+	secret_key(k1)
+}
+
+mask contains upsert([field, k1, k2]) if {
+	some field, v0 in roots
+	some k1, v1 in v0
+	some k2, _ in v1
+	secret_key(k2)
+}
+
+mask contains upsert([field, k1, k2, k3]) if {
+	some field, v0 in roots
+	some k1, v1 in v0
+	some k2, v2 in v1
+	some k3, _ in v2
+	secret_key(k3)
+}
+
+mask contains upsert([field, k1, k2, k3, k4]) if {
+	some field, v0 in roots
+	some k1, v1 in v0
+	some k2, v2 in v1
+	some k3, v3 in v2
+	some k4, _ in v3
+	secret_key(k4)
+}
+
+mask contains upsert([field, k1, k2, k3, k4, k5]) if {
+	some field, v0 in roots
+	some k1, v1 in v0
+	some k2, v2 in v1
+	some k3, v3 in v2
+	some k4, v4 in v3
+	some k5, _ in v4
+	secret_key(k5)
+}
+
+mask contains upsert([field, k1, k2, k3, k4, k5, k6]) if {
+	some field, v0 in roots
+	some k1, v1 in v0
+	some k2, v2 in v1
+	some k3, v3 in v2
+	some k4, v4 in v3
+	some k5, v5 in v4
+	some k6, _ in v5
+	secret_key(k6)
+}
+
+mask contains upsert([field, k1, k2, k3, k4, k5, k6, k7]) if {
+	some field, v0 in roots
+	some k1, v1 in v0
+	some k2, v2 in v1
+	some k3, v3 in v2
+	some k4, v4 in v3
+	some k5, v5 in v4
+	some k6, v6 in v5
+	some k7, _ in v6
+	secret_key(k7)
+}
+
+mask contains upsert([field, k1, k2, k3, k4, k5, k6, k7, k8]) if {
+	some field, v0 in roots
+	some k1, v1 in v0
+	some k2, v2 in v1
+	some k3, v3 in v2
+	some k4, v4 in v3
+	some k5, v5 in v4
+	some k6, v6 in v5
+	some k7, v7 in v6
+	some k8, _ in v7
+	secret_key(k8)
+}
+
+mask contains upsert([field, k1, k2, k3, k4, k5, k6, k7, k8, k9]) if {
+	some field, v0 in roots
+	some k1, v1 in v0
+	some k2, v2 in v1
+	some k3, v3 in v2
+	some k4, v4 in v3
+	some k5, v5 in v4
+	some k6, v6 in v5
+	some k7, v7 in v6
+	some k8, v8 in v7
+	some k9, _ in v8
+	secret_key(k9)
+}
+
+mask contains upsert([field, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10]) if {
+	some field, v0 in roots
+	some k1, v1 in v0
+	some k2, v2 in v1
+	some k3, v3 in v2
+	some k4, v4 in v3
+	some k5, v5 in v4
+	some k6, v6 in v5
+	some k7, v7 in v6
+	some k8, v8 in v7
+	some k9, v9 in v8
+	some k10, _ in v9
+	secret_key(k10)
+}
+
+mask contains upsert([field, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11]) if {
+	some field, v0 in roots
+	some k1, v1 in v0
+	some k2, v2 in v1
+	some k3, v3 in v2
+	some k4, v4 in v3
+	some k5, v5 in v4
+	some k6, v6 in v5
+	some k7, v7 in v6
+	some k8, v8 in v7
+	some k9, v9 in v8
+	some k10, v10 in v9
+	some k11, _ in v10
+	secret_key(k11)
+}
+
+mask contains upsert([field, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12]) if {
+	some field, v0 in roots
+	some k1, v1 in v0
+	some k2, v2 in v1
+	some k3, v3 in v2
+	some k4, v4 in v3
+	some k5, v5 in v4
+	some k6, v6 in v5
+	some k7, v7 in v6
+	some k8, v8 in v7
+	some k9, v9 in v8
+	some k10, v10 in v9
+	some k11, v11 in v10
+	some k12, _ in v11
+	secret_key(k12)
+}
+
+# An object or array at depth 12: what is in it is not judged, it is replaced whole.
+mask contains upsert([field, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12]) if {
+	some field, v0 in roots
+	some k1, v1 in v0
+	some k2, v2 in v1
+	some k3, v3 in v2
+	some k4, v4 in v3
+	some k5, v5 in v4
+	some k6, v6 in v5
+	some k7, v7 in v6
+	some k8, v8 in v7
+	some k9, v9 in v8
+	some k10, v10 in v9
+	some k11, v11 in v10
+	some k12, v12 in v11
+	composite(v12)
 }
 
 upsert(tokens) := {"op": "upsert", "path": pointer(tokens), "value": redacted}

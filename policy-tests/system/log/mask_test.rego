@@ -163,6 +163,25 @@ test_body_top_level_array if {
 	got == {redact("/input/request/body/0/api_key")}
 }
 
+# nested(n, leaf): the body {"a": {"a": ... leaf}} with n "a" keys; a_path(n): their pointer.
+nested(n, leaf) := json.unmarshal(concat("", array.concat(
+	array.concat([`{"a":` | some _ in numbers.range(1, n)], [leaf]),
+	["}" | some _ in numbers.range(1, n)],
+)))
+
+a_path(n) := concat("", ["/input/request/body", concat("", ["/a" | some _ in numbers.range(1, n)])])
+
+# Keys are judged down to depth 12; an object or array at depth 12 is replaced whole, so a key
+# below it is never logged unjudged.
+test_body_depth_limit if {
+	mask_of({"body": nested(11, `{"token": "t", "b": 1}`)}) == {redact(concat("", [a_path(11), "/token"]))}
+	mask_of({"body": nested(11, `{"b": 1}`)}) == set()
+	mask_of({"body": nested(12, `{"b": 1}`)}) == {redact(a_path(12))}
+	mask_of({"body": nested(12, `{"token": "t"}`)}) == {redact(a_path(12))}
+	mask_of({"body": nested(12, "[]")}) == {redact(a_path(12))}
+	mask_of({"body": nested(40, `{"token": "t"}`)}) == {redact(a_path(12))}
+}
+
 test_body_without_secrets if {
 	every body in [null, "text", 3, [], {}, {"name": "x", "files": [{"path": "a"}]}] {
 		mask_of({"body": body}) == set()

@@ -127,6 +127,17 @@ describe('beyond the policy decision', () => {
     expect(record.erased).toEqual(expect.arrayContaining(['/input/request/headers/x-api-key', '/input/request/body/hooks/0/config/secret']));
   });
 
+  // The mask's work grows linearly with the body; a walk over every node needed more than the
+  // default 64 MiB of policy memory here, and the record then fell back to no body at all.
+  it('masks a 1 MiB body within the default policy memory', () => {
+    const items = Array.from({ length: 22000 }, (_, i) => ({ name: `n${i}`, nested: { a: [1, 2, { b: 'x' }] } }));
+    const input = policyInput({ method: 'POST', body: { items: [...items, { token: 'CANARY-large-2222' }] } });
+    expect(JSON.stringify(input).length).toBeGreaterThan(1_000_000);
+    const masked = evaluator.mask(input, ALLOWED);
+    expect(masked.erased).toEqual(['/input/request/body/items/22000/token']);
+    expect(JSON.stringify(masked.input)).not.toContain('CANARY');
+  });
+
   it('logs only the secret-free parts when no policy is loaded', () => {
     const unloaded = new UnloadedEvaluator('test') as unknown as PolicyEvaluator;
     const record = buildRecord(facts(unloaded, { judgement: judgement(secretInput(), ErrorCode.POLICY_EVAL_FAILED, null), status: 500 }));
