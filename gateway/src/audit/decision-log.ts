@@ -60,13 +60,13 @@ export class MemoryDecisionLog implements DecisionLog {
   }
 }
 
+type SonicBoom = ReturnType<typeof pino.destination>;
+
 /**
  * One destination stream (SonicBoom, asynchronous) with a count of the bytes handed to it and
  * not yet written, so that `drained` can wait for them (SonicBoom's own `flush` returns at once
  * when `minLength` is 0).
  */
-type SonicBoom = ReturnType<typeof pino.destination>;
-
 class Sink {
   private pending = 0;
   private done = false;
@@ -95,8 +95,9 @@ class Sink {
 
   write(line: string, bytes: number): void {
     if (this.done) return;
-    this.pending += bytes;
     this.dest.write(line);
+    // Counted once accepted: a write that throws must not leave `drained` waiting for it.
+    this.pending += bytes;
   }
 
   /** Resolves when everything written so far reached the file (or the stream failed). */
