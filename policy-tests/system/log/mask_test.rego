@@ -163,6 +163,20 @@ test_body_top_level_array if {
 	got == {redact("/input/request/body/0/api_key")}
 }
 
+# CI/CD variable APIs put the secret under "value", next to a name (GitLab: POST
+# /projects/:id/variables; GitHub: POST /repos/{owner}/{repo}/actions/variables).
+test_variable_values_redacted if {
+	mask_of({"body": {"key": "DEPLOY_TOKEN", "value": "v", "protected": true}}) == {
+		redact("/input/request/body/key"),
+		redact("/input/request/body/value"),
+	}
+	mask_of({"body": {"name": "NPM", "value": "v"}}) == {redact("/input/request/body/value")}
+	mask_of({"body": {"encrypted_value": "e", "key_id": "k"}}) == {
+		redact("/input/request/body/encrypted_value"),
+		redact("/input/request/body/key_id"),
+	}
+}
+
 # nested(n, leaf): the body {"a": {"a": ... leaf}} with n "a" keys; a_path(n): their pointer.
 nested(n, leaf) := json.unmarshal(concat("", array.concat(
 	array.concat([`{"a":` | some _ in numbers.range(1, n)], [leaf]),
