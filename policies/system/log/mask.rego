@@ -28,11 +28,12 @@ package system.log
 # What a redacted value is replaced with.
 redacted := "[REDACTED]"
 
-# Words that make a header, query parameter or body key look secret, and short names that carry
-# a secret but contain none of them ("sig", "code", "jwt", "value"): the keys of "words" and "names" in
-# secrets/data.json (data.system.log.secrets), each with examples of what it catches. Names such
-# as "accept", "content-type" or "ref" contain none of them and stay in the log. They are data,
-# looked up by key: a set written here would be rebuilt on every evaluation in WASM.
+# Words that make a header, query parameter or body key look secret, and names that carry a
+# secret but contain none of them ("sig", "code", "jwt", "value"): the keys of "words" and
+# "names" in secrets/data.json (data.system.log.secrets), each with examples of what it
+# catches. Names such as "accept", "content-type" or "ref" contain none of them and stay in the
+# log. They are data, looked up by key: a set written here would be rebuilt on every evaluation
+# in WASM.
 secret_name(name) if {
 	lowered := lower(name)
 	some word, _ in data.system.log.secrets.words
