@@ -81,11 +81,13 @@ function listen(server: http.Server, host: string, port: number): Promise<number
 export async function startBroker(options: BrokerOptions): Promise<RunningBroker> {
   const { config, logger } = options;
   const evaluator = options.evaluator ?? (await loadEvaluator(config, logger));
-  const decisionLog = options.decisionLog ?? new StreamDecisionLog(config.telemetry.decisionLog.path, logger);
+  const decisionLog = options.decisionLog ?? new StreamDecisionLog(config.telemetry.decisionLog, logger);
   const ca = config.proxy.caFile ? readFileSync(config.proxy.caFile, 'utf8') : undefined;
   const tracer = trace.getTracer(TRACER_NAME, VERSION);
   const forwarder = new Forwarder(config.proxy, tracer, ca);
   const metrics = new Metrics();
+  /** Decision records being masked and written. */
+  const records = new Set<Promise<void>>();
   const handlerOptions = {
     policy: config.policy,
     integrations: config.integrations,
@@ -98,6 +100,10 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     tracer,
     labels: { app: 'rego-broker', id: randomUUID(), version: VERSION },
     decisionLogMaxBodyBytes: config.telemetry.decisionLog.maxBodyBytes,
+    track: (writing: Promise<void>): void => {
+      records.add(writing);
+      void writing.finally(() => records.delete(writing));
+    },
   };
   const server = http.createServer({ requestTimeout: config.proxy.timeoutMs + config.proxy.idleTimeoutMs }, brokerHandler(handlerOptions));
   server.on('clientError', brokerClientErrorHandler(handlerOptions));
@@ -129,6 +135,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
       await new Promise<void>((resolve) => admin.close(() => resolve()));
       admin.closeAllConnections();
       forwarder.close();
+      await Promise.all(records);
       await decisionLog.flush();
       if (options.evaluator === undefined) await evaluator.close();
     })();

@@ -50,6 +50,15 @@ export class MemoryDecisionLog implements DecisionLog {
     for (const w of ready) w.resolve(this.records);
   }
 
+  /** Resolves with the record of `decisionId` once it is written. */
+  async waitForDecision(decisionId: string): Promise<DecisionRecord> {
+    for (;;) {
+      const found = this.records.find((r) => r.decision_id === decisionId);
+      if (found !== undefined) return found;
+      await this.waitFor(this.records.length + 1);
+    }
+  }
+
   /** Resolves once at least `n` records were written. */
   waitFor(n: number): Promise<DecisionRecord[]> {
     if (this.records.length >= n) return Promise.resolve(this.records);

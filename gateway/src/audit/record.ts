@@ -15,14 +15,14 @@ import { createHash } from 'node:crypto';
 import type { SpanContext } from '@opentelemetry/api';
 import { isSpanContextValid } from '@opentelemetry/api';
 import type { ErrorCode } from '../errors';
-import type { Judgement } from '../policy/judge';
+import type { RequestContext } from '../pipeline/context';
 import type { JsonValue, PolicyEvaluator } from '../policy/types';
 import type { UpstreamOutcome } from '../proxy/proxy';
 import type { DecisionRecord } from './decision-log';
 
 export interface RecordFacts {
   decisionId: string;
-  judgement: Judgement | null;
+  judgement: RequestContext | null;
   /** Set when the request was rejected before the gate produced a judgement. */
   preCode: ErrorCode | null;
   preReason: string | null;
@@ -51,10 +51,10 @@ function safeTarget(target: string): string {
   return path.length > MAX_TARGET ? `${path.slice(0, MAX_TARGET)}…` : path;
 }
 
-function loggedInput(f: RecordFacts): { input: JsonValue; erased?: string[] } {
+async function loggedInput(f: RecordFacts): Promise<{ input: JsonValue; erased?: string[] }> {
   const j = f.judgement;
   if (j?.input) {
-    const masked = f.evaluator.mask(j.input, j.raw ?? null, j.inputJson ?? undefined);
+    const masked = await f.evaluator.mask(j.input, j.raw ?? null, j.inputJson ?? undefined);
     return masked.erased.length > 0 ? { input: masked.input, erased: masked.erased } : { input: masked.input };
   }
   if (j?.url) {
@@ -108,10 +108,10 @@ function result(f: RecordFacts): JsonValue {
   return { allow: false, code, reasons };
 }
 
-/** Assemble the decision record. */
-export function buildRecord(f: RecordFacts): DecisionRecord {
+/** Assemble the decision record (the mask runs where the evaluator runs it). */
+export async function buildRecord(f: RecordFacts): Promise<DecisionRecord> {
   const now = process.hrtime.bigint();
-  const { input, erased } = loggedInput(f);
+  const { input, erased } = await loggedInput(f);
   const record: DecisionRecord = {
     decision_id: f.decisionId,
     timestamp: new Date().toISOString(),

@@ -125,24 +125,17 @@ export class WasmEvaluator implements PolicyEvaluator {
   }
 
   /**
-   * Evaluates `system/log/mask` on `{input, result}` and copies the input only when there is
-   * something to erase: with nothing to erase the logged document is the input itself. The
-   * caller hands back the JSON text `evaluate` returned, so a large body is not serialized twice.
+   * Evaluates `system/log/mask` on `{input, result}` (see maskedFrom). The caller hands back the
+   * JSON text `evaluate` returned, so a large body is not serialized twice.
    */
-  mask(input: PolicyInput, result: JsonValue, inputJson?: string): MaskedInput {
-    const asJson = input as unknown as { [key: string]: JsonValue };
-    if (!this.entrypoints.includes(MASK_ENTRYPOINT)) return { input: asJson, erased: [] };
+  mask(input: PolicyInput, result: JsonValue, inputJson?: string): Promise<MaskedInput> {
+    if (!this.entrypoints.includes(MASK_ENTRYPOINT)) return Promise.resolve(unmasked(input));
+    const text = inputJson ?? JSON.stringify(input);
     try {
-      const text = inputJson ?? JSON.stringify(input);
-      const rs = run(this.policy, `{"input":${text},"result":${JSON.stringify(result)}}`, MASK_ENTRYPOINT, codec) as Array<{ result?: JsonValue }>;
-      const ops = rs[0]?.result ?? [];
-      if (!Array.isArray(ops) || ops.length === 0) return { input: asJson, erased: [] };
-      const copy = JSON.parse(text) as { [key: string]: JsonValue };
-      const erased = applyMask(copy, ops);
-      return { input: erased.length > 0 ? copy : asJson, erased };
+      return Promise.resolve(maskedFrom(input, text, run(this.policy, maskDocument(text, result), MASK_ENTRYPOINT, codec)));
     } catch {
       this.reset();
-      return maskFailed(input);
+      return Promise.resolve(maskFailed(input));
     }
   }
 
@@ -177,6 +170,27 @@ function instantiate(module: WebAssembly.Module, data: JsonValue, memory: WebAss
   return policy;
 }
 
+/** The mask entrypoint's input: `{"input": <the input's JSON text>, "result": <decision>}`. */
+export function maskDocument(inputJson: string, result: JsonValue): string {
+  return `{"input":${inputJson},"result":${JSON.stringify(result)}}`;
+}
+
+function unmasked(input: PolicyInput): MaskedInput {
+  return { input: input as unknown as { [key: string]: JsonValue }, erased: [] };
+}
+
+/**
+ * Applies the mask's result set to a copy of the input, made only when there is something to
+ * erase: with nothing to erase the logged document is the input itself.
+ */
+export function maskedFrom(input: PolicyInput, inputJson: string, resultSet: unknown): MaskedInput {
+  const ops = (resultSet as Array<{ result?: JsonValue }> | null)?.[0]?.result ?? [];
+  if (!Array.isArray(ops) || ops.length === 0) return unmasked(input);
+  const copy = JSON.parse(inputJson) as { [key: string]: JsonValue };
+  const erased = applyMask(copy, ops);
+  return erased.length > 0 ? { input: copy, erased } : unmasked(input);
+}
+
 /** When masking itself fails, log only what cannot hold a secret. */
 export function maskFailed(input: PolicyInput): MaskedInput {
   const r = input.request;
@@ -206,7 +220,7 @@ export class UnloadedEvaluator implements PolicyEvaluator {
     return Promise.resolve();
   }
 
-  mask(input: PolicyInput): MaskedInput {
-    return maskFailed(input);
+  mask(input: PolicyInput): Promise<MaskedInput> {
+    return Promise.resolve(maskFailed(input));
   }
 }

@@ -116,7 +116,7 @@ export interface PolicyEvaluator {
    * erased; when nothing is, the input itself (never modified). `inputJson` is the input's
    * JSON text from `evaluate`, when the caller kept it, so it is not serialized twice.
    */
-  mask(input: PolicyInput, result: JsonValue, inputJson?: string): MaskedInput;
+  mask(input: PolicyInput, result: JsonValue, inputJson?: string): Promise<MaskedInput>;
   /** Release what the evaluator holds (threads, instances). */
   close(): Promise<void>;
 }

@@ -4,14 +4,16 @@
  * stall every other request. The decision is therefore evaluated on a worker thread, one
  * evaluation at a time, each with a deadline (`policy.evalTimeoutMs`). Past it the request is
  * denied (POLICY_TIMEOUT), the worker is terminated (which stops the WASM), and a fresh one
- * takes the queue over. Masking for the decision log stays in this thread: its input is bounded
- * and its rule linear.
+ * takes the queue over.
+ *
+ * The decision log's mask runs on the same worker, queued with the decisions and under the same
+ * deadline: a mask that fails or runs out of time logs only what cannot hold a secret.
  */
 import type * as util from 'node:util';
 import { Worker } from 'node:worker_threads';
 import type * as threads from 'node:worker_threads';
 import type * as opaWasm from '@open-policy-agent/opa-wasm';
-import { checkedResult, run } from './evaluate';
+import { checkedResult, MASK_ENTRYPOINT, maskDocument, maskedFrom, maskFailed, run } from './evaluate';
 import type { PolicySource, WasmEvaluator } from './evaluate';
 import type { EvaluateOptions, EvaluationResult, JsonValue, MaskedInput, PolicyEvaluator, PolicyInput } from './types';
 
@@ -27,7 +29,10 @@ type Reply = { id: number; ok: true; resultSet: unknown; evalNs: number } | { id
 
 interface Pending {
   job: Job;
-  resolve(result: EvaluationResult): void;
+  /** The worker answered. */
+  reply(reply: Reply): void;
+  /** No answer: the deadline passed (`timedOut`), the worker died, or the evaluator closed. */
+  fail(reason: string, evalNs: number, timedOut: boolean): void;
 }
 
 /**
@@ -95,24 +100,45 @@ export class WorkerEvaluator implements PolicyEvaluator {
     } catch (err) {
       return Promise.resolve({ ok: false, reason: `policy input could not be serialized: ${(err as Error).message}`, evalNs: 0 });
     }
-    if (this.closed) return Promise.resolve({ ok: false, reason: 'the policy evaluator is closed', evalNs: 0, inputJson: text });
     return new Promise((resolve) => {
-      const job: Job = { id: this.nextId++, text, entrypoint: options.entrypoint ?? 'broker/decision' };
-      this.queue.push({ job, resolve });
-      this.worker.postMessage(job);
-      if (this.queue.length === 1) this.arm();
+      this.submit(text, options.entrypoint ?? 'broker/decision', {
+        reply: (r) =>
+          resolve(r.ok ? checkedResult(r.resultSet, r.evalNs, text) : { ok: false, reason: `policy evaluation failed: ${r.error}`, evalNs: r.evalNs, inputJson: text }),
+        fail: (reason, evalNs, timedOut) => resolve({ ok: false, reason, evalNs, inputJson: text, ...(timedOut ? { timedOut } : {}) }),
+      });
     });
   }
 
-  mask(input: PolicyInput, result: JsonValue, inputJson?: string): MaskedInput {
-    return this.local.mask(input, result, inputJson);
+  mask(input: PolicyInput, result: JsonValue, inputJson?: string): Promise<MaskedInput> {
+    if (!this.local.entrypoints.includes(MASK_ENTRYPOINT)) return this.local.mask(input, result, inputJson);
+    const text = inputJson ?? JSON.stringify(input);
+    return new Promise((resolve) => {
+      this.submit(maskDocument(text, result), MASK_ENTRYPOINT, {
+        reply: (r) => {
+          try {
+            resolve(r.ok ? maskedFrom(input, text, r.resultSet) : maskFailed(input));
+          } catch {
+            resolve(maskFailed(input));
+          }
+        },
+        fail: () => resolve(maskFailed(input)),
+      });
+    });
   }
 
   async close(): Promise<void> {
     this.closed = true;
     this.disarm();
-    for (const p of this.queue.splice(0)) p.resolve({ ok: false, reason: 'the policy evaluator is closed', evalNs: 0, inputJson: p.job.text });
+    for (const p of this.queue.splice(0)) p.fail('the policy evaluator is closed', 0, false);
     await this.worker.terminate();
+  }
+
+  private submit(text: string, entrypoint: string, handlers: Omit<Pending, 'job'>): void {
+    if (this.closed) return handlers.fail('the policy evaluator is closed', 0, false);
+    const job: Job = { id: this.nextId++, text, entrypoint };
+    this.queue.push({ job, ...handlers });
+    this.worker.postMessage(job);
+    if (this.queue.length === 1) this.arm();
   }
 
   private spawn(): Worker {
@@ -130,11 +156,7 @@ export class WorkerEvaluator implements PolicyEvaluator {
     if (head === undefined || head.job.id !== reply.id) return;
     this.queue.shift();
     this.disarm();
-    head.resolve(
-      reply.ok
-        ? checkedResult(reply.resultSet, reply.evalNs, head.job.text)
-        : { ok: false, reason: `policy evaluation failed: ${reply.error}`, evalNs: reply.evalNs, inputJson: head.job.text },
-    );
+    head.reply(reply);
     if (this.queue.length > 0) this.arm();
   }
 
@@ -147,13 +169,7 @@ export class WorkerEvaluator implements PolicyEvaluator {
     this.timer = setTimeout(() => {
       if (this.queue[0] !== head) return;
       this.queue.shift();
-      head.resolve({
-        ok: false,
-        timedOut: true,
-        reason: `policy evaluation did not finish within ${this.options.timeoutMs} ms`,
-        evalNs: Number(process.hrtime.bigint() - started),
-        inputJson: head.job.text,
-      });
+      head.fail(`policy evaluation did not finish within ${this.options.timeoutMs} ms`, Number(process.hrtime.bigint() - started), true);
       this.restart();
     }, this.options.timeoutMs);
   }
@@ -177,7 +193,7 @@ export class WorkerEvaluator implements PolicyEvaluator {
     if (worker !== this.worker || this.closed) return;
     const head = this.queue.shift();
     this.disarm();
-    head?.resolve({ ok: false, reason, evalNs: 0, inputJson: head.job.text });
+    head?.fail(reason, 0, false);
     this.restart();
   }
 }

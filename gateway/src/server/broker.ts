@@ -13,6 +13,7 @@ import { context, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { Span, Tracer } from '@opentelemetry/api';
 import type { DecisionLog } from '../audit/decision-log';
 import { buildRecord } from '../audit/record';
+import type { RecordFacts } from '../audit/record';
 import { ErrorCode, errorBody } from '../errors';
 import type { IntegrationConfig, PolicyConfig } from '../config/types';
 import { deny, newContext } from '../pipeline/context';
@@ -46,6 +47,21 @@ export interface BrokerHandlerOptions {
   labels: Readonly<Record<string, string>>;
   /** Most bytes of a masked request body kept in a decision record. */
   decisionLogMaxBodyBytes: number;
+  /** Records are masked off the event loop; shutdown waits for the ones still on their way. */
+  track(writing: Promise<void>): void;
+}
+
+/** Build, mask and write one decision record; a failure here never reaches the caller. */
+function writeRecord(options: BrokerHandlerOptions, facts: RecordFacts): void {
+  options.track(
+    buildRecord(facts).then(
+      (record) => {
+        options.decisionLog.write(record);
+        options.metrics.observe(record);
+      },
+      () => undefined,
+    ),
+  );
 }
 
 const PROXY_PREFIX = '/proxy/';
@@ -79,7 +95,7 @@ export function brokerHandler(options: BrokerHandlerOptions): (req: IncomingMess
     const spanContext = serverSpan.spanContext();
     let status = 0;
     res.on('close', () => {
-      const record = buildRecord({
+      writeRecord(options, {
         decisionId: ctx.decisionId,
         judgement: ctx,
         preCode: ctx.input === null ? ctx.code : null,
@@ -97,8 +113,6 @@ export function brokerHandler(options: BrokerHandlerOptions): (req: IncomingMess
         requestBody: ctx.body.length > 0 ? ctx.body : null,
         maxBodyBytes: options.decisionLogMaxBodyBytes,
       });
-      options.decisionLog.write(record);
-      options.metrics.observe(record);
     });
 
     const answer = (close = false): void => {
@@ -170,7 +184,7 @@ export function brokerClientErrorHandler(options: BrokerHandlerOptions): (err: N
       `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(payload)}\r\n` +
         `${DECISION_HEADER}: ${ctx.decisionId}\r\nconnection: close\r\n\r\n${payload}`,
     );
-    const record = buildRecord({
+    writeRecord(options, {
       decisionId: ctx.decisionId,
       judgement: ctx,
       preCode: ctx.code,
@@ -188,8 +202,6 @@ export function brokerClientErrorHandler(options: BrokerHandlerOptions): (err: N
       requestBody: null,
       maxBodyBytes: options.decisionLogMaxBodyBytes,
     });
-    options.decisionLog.write(record);
-    options.metrics.observe(record);
   };
 }
 

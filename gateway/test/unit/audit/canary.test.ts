@@ -93,11 +93,11 @@ function at(doc: JsonValue, path: Array<string | number>): JsonValue | undefined
 }
 
 describe.each([4096, 24])('with maxBodyBytes %i', (maxBodyBytes) => {
-  it.each(cases)('$name: no canary in the record', ({ parts, allowed, redacted }) => {
+  it.each(cases)('$name: no canary in the record', async ({ parts, allowed, redacted }) => {
     const input = policyInput(parts);
     const requestBody = parts.body === undefined ? null : Buffer.from(JSON.stringify(parts.body));
     const j = allowed ? judgement(input, null, ALLOWED) : judgement(input, ErrorCode.POLICY_DENIED, DENIED);
-    const record = buildRecord(facts(evaluator, { judgement: j, status: allowed ? 200 : 403, requestBody, maxBodyBytes }));
+    const record = await buildRecord(facts(evaluator, { judgement: j, status: allowed ? 200 : 403, requestBody, maxBodyBytes }));
     const text = JSON.stringify(record);
 
     expect(text).not.toContain('CANARY');
@@ -115,32 +115,32 @@ describe.each([4096, 24])('with maxBodyBytes %i', (maxBodyBytes) => {
 describe('beyond the policy decision', () => {
   const secretInput = () => policyInput({ method: 'POST', body: { hooks: [{ config: { secret: 'CANARY-other-0000' } }] }, headers: { 'x-api-key': 'CANARY-other-1111' } });
 
-  it('without the mask the canaries would be there (the cases above are meaningful)', () => {
-    const record = buildRecord(facts(unmaskedEvaluator(), { judgement: judgement(secretInput(), null, ALLOWED) }));
+  it('without the mask the canaries would be there (the cases above are meaningful)', async () => {
+    const record = await buildRecord(facts(unmaskedEvaluator(), { judgement: judgement(secretInput(), null, ALLOWED) }));
     expect(JSON.stringify(record)).toContain('CANARY-other-0000');
     expect(JSON.stringify(record)).toContain('CANARY-other-1111');
   });
 
-  it('masks the input when evaluation failed (a deny with no decision document)', () => {
-    const record = buildRecord(facts(evaluator, { judgement: judgement(secretInput(), ErrorCode.POLICY_EVAL_FAILED, null), status: 500 }));
+  it('masks the input when evaluation failed (a deny with no decision document)', async () => {
+    const record = await buildRecord(facts(evaluator, { judgement: judgement(secretInput(), ErrorCode.POLICY_EVAL_FAILED, null), status: 500 }));
     expect(JSON.stringify(record)).not.toContain('CANARY');
     expect(record.erased).toEqual(expect.arrayContaining(['/input/request/headers/x-api-key', '/input/request/body/hooks/0/config/secret']));
   });
 
   // The mask's work grows linearly with the body; a walk over every node needed more than the
   // default 64 MiB of policy memory here, and the record then fell back to no body at all.
-  it('masks a 1 MiB body within the default policy memory', () => {
+  it('masks a 1 MiB body within the default policy memory', async () => {
     const items = Array.from({ length: 22000 }, (_, i) => ({ name: `n${i}`, nested: { a: [1, 2, { b: 'x' }] } }));
     const input = policyInput({ method: 'POST', body: { items: [...items, { token: 'CANARY-large-2222' }] } });
     expect(JSON.stringify(input).length).toBeGreaterThan(1_000_000);
-    const masked = evaluator.mask(input, ALLOWED);
+    const masked = await evaluator.mask(input, ALLOWED);
     expect(masked.erased).toEqual(['/input/request/body/items/22000/token']);
     expect(JSON.stringify(masked.input)).not.toContain('CANARY');
   });
 
-  it('logs only the secret-free parts when no policy is loaded', () => {
+  it('logs only the secret-free parts when no policy is loaded', async () => {
     const unloaded = new UnloadedEvaluator('test') as unknown as PolicyEvaluator;
-    const record = buildRecord(facts(unloaded, { judgement: judgement(secretInput(), ErrorCode.POLICY_EVAL_FAILED, null), status: 500 }));
+    const record = await buildRecord(facts(unloaded, { judgement: judgement(secretInput(), ErrorCode.POLICY_EVAL_FAILED, null), status: 500 }));
     expect(JSON.stringify(record)).not.toContain('CANARY');
   });
 });

@@ -1,7 +1,7 @@
 /** Builders for decision-record tests: a policy input, a judgement and the facts around them. */
 import type { RecordFacts } from '../../../src/audit/record';
 import type { ErrorCode } from '../../../src/errors';
-import type { Judgement } from '../../../src/policy/judge';
+import type { RequestContext } from '../../../src/pipeline/context';
 import type { JsonValue, PolicyEvaluator, PolicyInput } from '../../../src/policy/types';
 
 export interface RequestParts {
@@ -44,7 +44,7 @@ export function policyInput(p: RequestParts): PolicyInput {
 }
 
 /** A judgement the policy reached on `input`: allowed when `code` is null. */
-export function judgement(input: PolicyInput | null, code: ErrorCode | null, raw: JsonValue | null): Judgement {
+export function judgement(input: PolicyInput | null, code: ErrorCode | null, raw: JsonValue | null): RequestContext {
   const j = {
     decisionId: input?.decision_id ?? 'd',
     code,
@@ -59,7 +59,7 @@ export function judgement(input: PolicyInput | null, code: ErrorCode | null, raw
     evalNs: 1,
     inputJson: input === null ? null : JSON.stringify(input),
   };
-  return j as unknown as Judgement;
+  return j as unknown as RequestContext;
 }
 
 /** Facts for `buildRecord`; `over` replaces any of them. */
@@ -91,7 +91,7 @@ export function unmaskedEvaluator(): PolicyEvaluator {
     revision: 'test',
     ready: true,
     evaluate: () => ({ ok: false, reason: 'not used', evalNs: 0 }),
-    mask: (input: PolicyInput) => ({ input: input as unknown as JsonValue, erased: [] }),
+    mask: (input: PolicyInput) => Promise.resolve({ input: input as unknown as JsonValue, erased: [] }),
     close: () => Promise.resolve(),
   };
   return evaluator as unknown as PolicyEvaluator;

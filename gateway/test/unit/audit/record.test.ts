@@ -36,19 +36,19 @@ describe('buildRecord body bounds', () => {
   const raw = Buffer.from(JSON.stringify(body));
   const text = JSON.stringify(body);
 
-  it('logs a body within maxBodyBytes whole, with the raw body hash', () => {
+  it('logs a body within maxBodyBytes whole, with the raw body hash', async () => {
     const input = policyInput({ method: 'POST', body });
-    const rec = buildRecord(facts(unmaskedEvaluator(), { judgement: judgement(input, null, { allow: true }), requestBody: raw, maxBodyBytes: Buffer.byteLength(text) }));
+    const rec = await buildRecord(facts(unmaskedEvaluator(), { judgement: judgement(input, null, { allow: true }), requestBody: raw, maxBodyBytes: Buffer.byteLength(text) }));
     const r = request(rec.input);
     expect(r.body).toEqual(body);
     expect(r.body_log_truncated).toBeUndefined();
     expect(r.body_sha256).toBe(sha256(raw));
   });
 
-  it.each([10, 50, 63, 64, 65, 100])('cuts a longer body to %i bytes of its JSON text', (max) => {
+  it.each([10, 50, 63, 64, 65, 100])('cuts a longer body to %i bytes of its JSON text', async (max) => {
     const input = policyInput({ method: 'POST', body });
     const before = JSON.stringify(input);
-    const rec = buildRecord(facts(unmaskedEvaluator(), { judgement: judgement(input, null, { allow: true }), requestBody: raw, maxBodyBytes: max }));
+    const rec = await buildRecord(facts(unmaskedEvaluator(), { judgement: judgement(input, null, { allow: true }), requestBody: raw, maxBodyBytes: max }));
     const r = request(rec.input);
     expect(r.body_log_truncated).toBe(true);
     expect(typeof r.body).toBe('string');
@@ -65,18 +65,18 @@ describe('buildRecord body bounds', () => {
     ['no body', null, false],
     ['an empty body', Buffer.alloc(0), false],
     ['a body the policy saw as null (not JSON)', Buffer.from('plain text'), true],
-  ])('with %s', (_name, requestBody, hashed) => {
+  ])('with %s', async (_name, requestBody, hashed) => {
     const input = policyInput({ method: 'POST' });
-    const rec = buildRecord(facts(unmaskedEvaluator(), { judgement: judgement(input, null, { allow: true }), requestBody, maxBodyBytes: 0 }));
+    const rec = await buildRecord(facts(unmaskedEvaluator(), { judgement: judgement(input, null, { allow: true }), requestBody, maxBodyBytes: 0 }));
     const r = request(rec.input);
     expect(r.body).toBeNull();
     expect(r.body_log_truncated).toBeUndefined();
     expect(r.body_sha256).toBe(hashed && requestBody ? sha256(requestBody) : undefined);
   });
 
-  it('hashes the body of a request rejected before the policy ran, and logs no query', () => {
+  it('hashes the body of a request rejected before the policy ran, and logs no query', async () => {
     const requestBody = Buffer.from('{"secret":"s"}');
-    const rec = buildRecord(
+    const rec = await buildRecord(
       facts(unmaskedEvaluator(), {
         preCode: ErrorCode.DESTINATION_NOT_ALLOWED,
         preReason: 'no integration',
