@@ -16,12 +16,14 @@
  *   BENCH_BROKER_NODE_ARGS=...   extra Node flags for the broker child, e.g.
  *                                "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it under load
  *   BENCH_ONLY=rego-broker,...   measure only these targets (direct, bare-proxy, rego-broker, snyk-broker,
- *                                tunnel-direct, rego-broker-tunnel)
+ *                                tunnel-direct, rego-broker-tunnel) and sections (adversarial)
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { hubPrerequisites } from '../tunnel/src/lab/hub';
+import type { AdversarialCase } from './adversarial';
+import { adversarialBench, renderAdversarial, STALL_TARGET_MS } from './adversarial';
 import type { EvalResults } from './evaluation';
 import { evaluationBench } from './evaluation';
 import type { LargeResult, LoadResult } from './measure';
@@ -265,6 +267,7 @@ async function main(): Promise<void> {
   process.once('SIGTERM', onSignal);
   const results: TargetResult[] = [];
   let evaluation: EvalResults | { error: string } = { error: 'not run' };
+  let adversarial: AdversarialCase[] | { error: string } = { error: 'not run' };
   try {
     const upstream = await startServer('upstream', dir);
     const sink = await startServer('sink', dir);
@@ -323,17 +326,29 @@ async function main(): Promise<void> {
     } catch (err) {
       evaluation = { error: (err as Error).message };
     }
+
+    if (want('adversarial')) {
+      log('adversarial inputs, broker in-process');
+      try {
+        adversarial = await adversarialBench();
+      } catch (err) {
+        adversarial = { error: (err as Error).message };
+      }
+    }
   } finally {
     await stopAll(children);
   }
 
   const summary = checks(results, evaluation);
+  const worstStall = Array.isArray(adversarial) ? Math.max(...adversarial.map((c) => c.maxLoopDelayMs)) : null;
+  summary[`adversarial: no event-loop stall over ${STALL_TARGET_MS} ms`] = { ok: worstStall === null ? null : worstStall <= STALL_TARGET_MS, value: worstStall };
   const report = {
     generatedAt: new Date().toISOString(),
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '', node: process.version, platform: `${os.platform()} ${os.release()}` },
     settings: { secondsPerRun: SECONDS, warmupSeconds: WARMUP_SECONDS, connections: CONNECTIONS, largeBytes: LARGE_BYTES, largeIterations: LARGE_ITERATIONS },
     targets: results,
     evaluation,
+    adversarial,
     ratios: Object.fromEntries(
       RATIOS.filter(([a]) => results.some((t) => t.name === a)).map(([a, b]) => [`${a}/${b}`, ratios(results, a, b)]),
     ),
@@ -345,7 +360,8 @@ async function main(): Promise<void> {
   mkdirSync(outDir, { recursive: true });
   const out = join(outDir, 'latest.json');
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
-  process.stdout.write(`\n${render(results, evaluation, summary)}\n\nratios (first / second; req/s above 1 is better, latency below 1):\n`);
+  const adversarialText = Array.isArray(adversarial) ? renderAdversarial(adversarial).join('\n') : `adversarial inputs: ${adversarial.error}`;
+  process.stdout.write(`\n${render(results, evaluation, summary)}\n\n${adversarialText}\n\nratios (first / second; req/s above 1 is better, latency below 1):\n`);
   for (const [k, v] of Object.entries(report.ratios)) process.stdout.write(`  ${k}: ${JSON.stringify(v, (_key, x: unknown) => (typeof x === 'number' ? Number(x.toFixed(3)) : x))}\n`);
   process.stdout.write(`\nresults: ${out} (${report.durationSeconds.toFixed(0)} s)\n`);
 }

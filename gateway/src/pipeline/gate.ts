@@ -10,12 +10,12 @@ import type { IntegrationConfig, PolicyConfig } from '../config/types';
 import { ErrorCode } from '../errors';
 import { buildInput } from '../policy/input';
 import type { EvaluationResult, PolicyEvaluator, PolicyInput } from '../policy/types';
-import { checkHeaders, checkJson, checkQuery } from '../request/bounds';
+import { checkHeaders, checkJsonText, checkQuery } from '../request/bounds';
 import { readGraphql } from '../request/graphql';
 import type { GraphqlInput } from '../request/graphql';
 import { forwardedHeaders } from '../request/headers';
 import { normalizeUrl } from '../request/normalize';
-import { checkBodyUse, mediaType, parseBody } from '../request/receive';
+import { checkBodyUse, isJsonType, mediaType, parseBody } from '../request/receive';
 import { resolveDestination } from '../request/resolve';
 import type { CompiledSurfaces } from '../request/resolve';
 import { deny, newContext } from './context';
@@ -61,12 +61,13 @@ function prepare(ctx: RequestContext, options: GateOptions): PolicyInput | null 
   const contentType = mediaType(headerValue(ctx.headers['content-type']));
   const use = checkBodyUse(ctx.method, contentType, ctx.body.length);
   if (use !== null) return fail(ctx, ErrorCode.INPUT_INVALID, use);
-  const body = parseBody(ctx.body, contentType);
-  if (!body.ok) return fail(ctx, ErrorCode.INPUT_INVALID, body.reason);
-  if (body.json !== undefined) {
-    const jsonBounds = checkJson(body.json, limits);
+  // Bounded before it is parsed: what the policy would be given, counted on the bytes.
+  if (ctx.body.length > 0 && (contentType === null || isJsonType(contentType))) {
+    const jsonBounds = checkJsonText(ctx.body, limits);
     if (jsonBounds !== null) return fail(ctx, ErrorCode.INPUT_TOO_COMPLEX, jsonBounds);
   }
+  const body = parseBody(ctx.body, contentType);
+  if (!body.ok) return fail(ctx, ErrorCode.INPUT_INVALID, body.reason);
   let graphql: GraphqlInput | null = null;
   if (resolved.surface === 'graphql') {
     const read = readGraphql({ method: ctx.method, query: url.query, contentType, body: ctx.body, json: body.json }, options.policy.graphql);

@@ -7,7 +7,6 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { InputLimits } from '../config/types';
-import type { JsonValue } from '../policy/types';
 
 /** Null when within bounds, else the reason. */
 export type BoundsCheck = string | null;
@@ -43,35 +42,67 @@ export function checkQuery(query: Readonly<Record<string, readonly string[]>>, l
   return null;
 }
 
+/** One open container while scanning JSON text. */
+interface Open {
+  object: boolean;
+  keys: number;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COLON = 0x3a;
+const COMMA = 0x2c;
+
+function isSpace(byte: number): boolean {
+  return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
+}
+
 /**
- * A parsed JSON body: depth, keys per object, values in all, string and key length. Walks with
- * an explicit stack (no recursion, so no stack overflow on deep input) and stops at the first
- * bound crossed, so the work is bounded by the limits, not by the body.
+ * JSON text, before it is parsed: depth, keys per object, values in all and string length,
+ * counted in one pass over the bytes with no allocation per value, so a body past the bounds
+ * is refused without building it (JSON.parse of 100k keys holds the event loop for tens of ms).
+ * Malformed text is left to the parser; only what it would build is counted.
  */
-export function checkJson(root: JsonValue, limits: InputLimits): BoundsCheck {
-  const stack: Array<[JsonValue, number]> = [[root, 1]];
+export function checkJsonText(bytes: Uint8Array, limits: InputLimits): BoundsCheck {
+  const stack: Open[] = [];
   let nodes = 0;
-  while (stack.length > 0) {
-    const [value, depth] = stack.pop() as [JsonValue, number];
-    nodes += 1;
-    if (nodes > limits.nodes) return `the JSON body has more than ${limits.nodes} values (policy.limits.nodes)`;
-    if (typeof value === 'string') {
-      if (tooLong(value, limits)) return `a JSON string is longer than ${limits.stringBytes} bytes (policy.limits.stringBytes)`;
+  let expectValue = true;
+  let inString = false;
+  let stringStart = 0;
+  for (let i = 0; i < bytes.length; i += 1) {
+    const byte = bytes[i] as number;
+    if (inString) {
+      if (byte === BACKSLASH) i += 1;
+      else if (byte === QUOTE) {
+        inString = false;
+        if (i - stringStart > limits.stringBytes) return `a JSON string is longer than ${limits.stringBytes} bytes (policy.limits.stringBytes)`;
+      }
       continue;
     }
-    if (value === null || typeof value !== 'object') continue;
-    if (depth > limits.depth) return `the JSON body is nested deeper than ${limits.depth} (policy.limits.depth)`;
-    if (Array.isArray(value)) {
-      if (value.length > limits.nodes) return `the JSON body has more than ${limits.nodes} values (policy.limits.nodes)`;
-      for (const item of value) stack.push([item, depth + 1]);
-      continue;
+    if (isSpace(byte)) continue;
+    const top = stack[stack.length - 1];
+    if (expectValue && byte !== 0x5d && byte !== 0x7d) {
+      nodes += 1;
+      if (nodes > limits.nodes) return `the JSON body has more than ${limits.nodes} values (policy.limits.nodes)`;
+      expectValue = false;
     }
-    let keys = 0;
-    for (const key in value) {
-      keys += 1;
-      if (keys > limits.keysPerObject) return `a JSON object has more than ${limits.keysPerObject} keys (policy.limits.keysPerObject)`;
-      if (tooLong(key, limits)) return `a JSON key is longer than ${limits.stringBytes} bytes (policy.limits.stringBytes)`;
-      stack.push([value[key] as JsonValue, depth + 1]);
+    if (byte === QUOTE) {
+      inString = true;
+      stringStart = i + 1;
+    } else if (byte === 0x7b || byte === 0x5b) {
+      stack.push({ object: byte === 0x7b, keys: 0 });
+      if (stack.length > limits.depth) return `the JSON body is nested deeper than ${limits.depth} (policy.limits.depth)`;
+      // In an object the next token is a key, not a value.
+      expectValue = byte === 0x5b;
+    } else if (byte === 0x7d || byte === 0x5d) {
+      stack.pop();
+      expectValue = false;
+    } else if (byte === COLON && top?.object === true) {
+      top.keys += 1;
+      if (top.keys > limits.keysPerObject) return `a JSON object has more than ${limits.keysPerObject} keys (policy.limits.keysPerObject)`;
+      expectValue = true;
+    } else if (byte === COMMA && top?.object === false) {
+      expectValue = true;
     }
   }
   return null;

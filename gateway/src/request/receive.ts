@@ -43,7 +43,8 @@ export function mediaType(contentType: string | undefined): string | null {
   return type === '' ? null : type;
 }
 
-function isJsonType(type: string | null): boolean {
+/** `application/json` or any `+json` media type. */
+export function isJsonType(type: string | null): boolean {
   return type === 'application/json' || (type !== null && /^[a-z0-9.+-]+\/[a-z0-9.+-]+\+json$/.test(type));
 }
 
