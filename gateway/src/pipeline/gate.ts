@@ -63,8 +63,8 @@ function prepare(ctx: RequestContext, options: GateOptions): PolicyInput | null 
   if (use !== null) return fail(ctx, ErrorCode.INPUT_INVALID, use);
   // Bounded before it is parsed: what the policy would be given, counted on the bytes.
   if (ctx.body.length > 0 && (contentType === null || isJsonType(contentType))) {
-    const jsonBounds = checkJsonText(ctx.body, limits);
-    if (jsonBounds !== null) return fail(ctx, ErrorCode.INPUT_TOO_COMPLEX, jsonBounds);
+    const problem = checkJsonText(ctx.body, limits);
+    if (problem !== null) return fail(ctx, problem.ambiguous ? ErrorCode.INPUT_INVALID : ErrorCode.INPUT_TOO_COMPLEX, problem.reason);
   }
   const body = parseBody(ctx.body, contentType);
   if (!body.ok) return fail(ctx, ErrorCode.INPUT_INVALID, body.reason);

@@ -93,6 +93,13 @@ describe('1. the query string next to a judged body', () => {
     expect(upstream.received).toHaveLength(0);
   });
 
+  it('refuses a JSON body that gives a key twice (parsers disagree on which value wins)', async () => {
+    const r = await send(tb.base, gh('/repos/acme/app/issues/3/comments'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"body": "LGTM", "body": "evil"}' });
+    expect(r.status).toBe(400);
+    expect(code(r)).toBe('INPUT_INVALID');
+    expect(upstream.received).toHaveLength(0);
+  });
+
   it('refuses a form body, whose fields servers read as parameters', async () => {
     const r = await send(tb.base, gh('/repos/acme/app/issues/3/comments'), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'body=x&sudo=root' });
     expect(r.status).toBe(400);

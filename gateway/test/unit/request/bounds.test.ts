@@ -21,17 +21,29 @@ describe('checkJsonText', () => {
     ['structure inside strings is not counted', '["[[[[{{{,,,:::"]', 'longer than 5 bytes'],
     ['escaped quotes stay inside the string', '["a\\"]]]]"]', 'longer than 5 bytes'],
     ['escaped quotes within bounds', '["\\"\\""]', null],
+    ['a key given twice', '{"a": 1, "a": 2}', 'gives the key "a" twice'],
+    ['the same key in two objects', '[{"a": 1}, {"a": 2}]', null],
+    ['a value equal to a key', '{"a": "a"}', null],
   ])('%s', (_name, text, expected) => {
     const result = checkJsonText(Buffer.from(text), limits);
     if (expected === null) expect(result).toBeNull();
-    else expect(result).toContain(expected);
+    else expect(result?.reason).toContain(expected);
+  });
+
+  it('decodes escaped keys before comparing them', () => {
+    expect(checkJsonText(Buffer.from('{"a": 1, "\\u0061": 2}'), { ...limits, stringBytes: 10 })?.reason).toContain('gives the key "a" twice');
+  });
+
+  it('calls a repeated key ambiguous, and a bound crossed too complex', () => {
+    expect(checkJsonText(Buffer.from('{"a": 1, "a": 2}'), limits)?.ambiguous).toBe(true);
+    expect(checkJsonText(Buffer.from('[[[[]]]]'), limits)?.ambiguous).toBe(false);
   });
 
   it('counts as the parser builds: every parsed value and container, not the keys', () => {
     const doc = { a: [1, { b: null }], c: 'x' };
     // root, array, 1, object, null, "x" = 6 values
     expect(checkJsonText(Buffer.from(JSON.stringify(doc)), limits)).toBeNull();
-    expect(checkJsonText(Buffer.from(JSON.stringify({ ...doc, d: true })), { ...limits, keysPerObject: 3 })).toContain('more than 6 values');
+    expect(checkJsonText(Buffer.from(JSON.stringify({ ...doc, d: true })), { ...limits, keysPerObject: 3 })?.reason).toContain('more than 6 values');
   });
 });
 
