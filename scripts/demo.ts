@@ -219,6 +219,7 @@ async function main(): Promise<void> {
     { method: 'GET', url: `${api}/contents/package.json?ref=main`, note: 'dependency manifest' },
     { method: 'GET', url: `${api}/contents/services/api/go.sum`, note: 'lock file, any depth' },
     { method: 'GET', url: `${api}/contents/src/main.go`, note: 'source code, allowCodeAccess is off' },
+    { method: 'GET', url: `${api}/contents/package.json?ref=main&sudo=admin`, note: 'a parameter the rule does not accept' },
     { method: 'POST', url: `${api}/issues/7/comments`, body: { body: '2 vulnerable dependencies found' }, note: 'plain comment' },
     { method: 'POST', url: `${api}/issues/7/comments`, body: { body: 'hi', assignees: ['mallory'] }, note: 'comment with an extra field' },
     { method: 'DELETE', url: api, note: 'delete the repository' },
