@@ -1,4 +1,5 @@
 import type { AuthConfig } from '../../../src/config/types';
+import { HOSTILE_HEADERS } from '../../helpers/hostile-headers';
 import { connectionTokens, forwardedHeaders, isResponseHeaderDropped, passthroughCredentials } from '../../../src/request/headers';
 
 function auth(scheme: AuthConfig['scheme'], header: string | null = null): AuthConfig {
@@ -12,17 +13,7 @@ describe('forwardedHeaders', () => {
     accept: 'application/json',
     'user-agent': 'scanner/1.0',
     'if-none-match': '"abc"',
-    authorization: 'Bearer caller',
-    cookie: 'session=1',
-    'private-token': 'caller-token',
-    sudo: 'root',
-    'x-remote-user': 'admin',
-    'remote-user': 'admin',
-    'x-forwarded-user': 'admin',
-    'true-client-ip': '10.0.0.1',
-    'x-original-uri': '/admin',
-    'x-envoy-original-path': '/admin',
-    baggage: 'user=admin',
+    ...HOSTILE_HEADERS,
     traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
     'x-github-api-version': '2022-11-28',
     'x-atlassian-token': 'no-check',
