@@ -27,6 +27,11 @@ interface Job {
 /** The worker's answer: a result set, or why evaluation failed. */
 type Reply = { id: number; ok: true; resultSet: unknown; evalNs: number } | { id: number; ok: false; error: string; evalNs: number };
 
+/** The worker's first message: the policy is instantiated and evaluations start now. */
+interface Ready {
+  ready: true;
+}
+
 interface Pending {
   job: Job;
   /** The worker answered. */
@@ -54,6 +59,7 @@ function workerMain(evaluateRun: typeof run): void {
     return p;
   };
   let policy = instantiate();
+  parentPort?.postMessage({ ready: true });
   parentPort?.on('message', (job: Job) => {
     const start = process.hrtime.bigint();
     try {
@@ -80,6 +86,8 @@ export class WorkerEvaluator implements PolicyEvaluator {
   readonly ready = true;
   readonly revision: string;
   private worker: Worker;
+  /** The current worker has instantiated the policy: deadlines run only from then on. */
+  private started = false;
   private readonly queue: Pending[] = [];
   private timer: NodeJS.Timeout | null = null;
   private nextId = 1;
@@ -143,7 +151,14 @@ export class WorkerEvaluator implements PolicyEvaluator {
 
   private spawn(): Worker {
     const worker = new Worker(PROGRAM, { eval: true, workerData: this.local.source });
-    worker.on('message', (reply: Reply) => this.settle(reply));
+    this.started = false;
+    worker.on('message', (message: Reply | Ready) => {
+      if (worker !== this.worker) return;
+      if ('ready' in message) {
+        this.started = true;
+        this.arm();
+      } else this.settle(message);
+    });
     worker.on('error', (err: Error) => this.fail(worker, `the policy worker failed: ${err.message.slice(0, 200)}`));
     worker.on('exit', () => this.fail(worker, 'the policy worker exited'));
     // The queue, not the worker, keeps the process alive.
@@ -160,11 +175,14 @@ export class WorkerEvaluator implements PolicyEvaluator {
     if (this.queue.length > 0) this.arm();
   }
 
-  /** The head of the queue is the job the worker runs now: it alone has a deadline. */
+  /**
+   * The head of the queue is the job the worker runs now: it alone has a deadline, counted from
+   * when the worker is up (starting one is not the policy's time).
+   */
   private arm(): void {
     this.disarm();
     const head = this.queue[0];
-    if (head === undefined) return;
+    if (head === undefined || !this.started) return;
     const started = process.hrtime.bigint();
     this.timer = setTimeout(() => {
       if (this.queue[0] !== head) return;
