@@ -22,7 +22,9 @@ import type {
   BrokerConfig,
   IntegrationConfig,
   PeerConfig,
+  PolicyConfig,
   SecretRef,
+  SigningKeyConfig,
   TunnelConfig,
 } from './types';
 
@@ -113,7 +115,7 @@ export function parse(raw: RawConfig, warnings: string[]): BrokerConfig {
     listen: { ...raw.listen },
     admin: { ...raw.admin },
     tunnel,
-    policy: { ...raw.policy, limits: { ...raw.policy.limits }, graphql: { ...raw.policy.graphql } },
+    policy: parsePolicy(raw.policy, warnings),
     proxy: { ...raw.proxy },
     integrations,
     telemetry: {
@@ -123,6 +125,43 @@ export function parse(raw: RawConfig, warnings: string[]): BrokerConfig {
       logLevel: raw.telemetry.logLevel as BrokerConfig['telemetry']['logLevel'],
     },
     shutdown: { ...raw.shutdown },
+  };
+}
+
+const SIGNING_ALGORITHMS: readonly SigningKeyConfig['algorithm'][] = ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'ES512', 'HS256', 'HS384', 'HS512'];
+const SIGNING_KEY_KEYS = new Set(['id', 'algorithm', 'keyFile', 'keyEnv', 'key']);
+const NO_SECRET: SecretRef = { env: null, file: null, literal: null };
+
+/** The policy section: signing keys and the bundle service turned into references. */
+function parsePolicy(raw: RawConfig['policy'], warnings: string[]): PolicyConfig {
+  const { signing, service, ...rest } = raw;
+  if (!Array.isArray(signing.keys)) throw new ConfigError('policy.signing.keys: must be a list');
+  const ids = new Set<string>();
+  const keys = signing.keys.map((item: unknown, i): SigningKeyConfig => {
+    const where = `policy.signing.keys[${i}]`;
+    if (!isObject(item)) throw new ConfigError(`${where}: must be an object`);
+    checkKeys(item, SIGNING_KEY_KEYS, where);
+    const id = str(item.id, `${where}.id`, false) ?? 'default';
+    if (ids.has(id)) throw new ConfigError(`${where}.id: duplicate key id ${id}`);
+    ids.add(id);
+    const algorithm = str(item.algorithm, `${where}.algorithm`) as SigningKeyConfig['algorithm'];
+    if (!SIGNING_ALGORITHMS.includes(algorithm)) throw new ConfigError(`${where}.algorithm: must be one of ${SIGNING_ALGORITHMS.join(', ')}`);
+    const key = secretRef(item, 'key', where, warnings);
+    if (key === null) throw new ConfigError(`${where}: set one of keyFile or keyEnv`);
+    return { id, algorithm, key };
+  });
+  if (signing.required === false && keys.length > 0) warnings.push('policy.signing.required is false: unsigned bundles are loaded although signing keys are configured');
+  if (service.url !== '' && !/^https?:\/\//.test(service.url)) throw new ConfigError('policy.service.url: must be an http:// or https:// URL');
+  if (service.url !== '' && service.pollSeconds < 1) throw new ConfigError('policy.service.pollSeconds: must be at least 1');
+  const token = secretRef({ tokenEnv: service.tokenEnv, tokenFile: service.tokenFile }, 'token', 'policy.service', warnings);
+  if (service.url === '' && token !== null) throw new ConfigError('policy.service: tokenEnv/tokenFile set without policy.service.url');
+  return {
+    ...rest,
+    limits: { ...rest.limits },
+    graphql: { ...rest.graphql },
+    onLoadFailure: rest.onLoadFailure as PolicyConfig['onLoadFailure'],
+    signing: { keys, required: signing.required ?? keys.length > 0, scope: signing.scope },
+    service: { url: service.url, pollSeconds: service.pollSeconds, timeoutMs: service.timeoutMs, token: token ?? NO_SECRET },
   };
 }
 

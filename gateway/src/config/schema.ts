@@ -44,7 +44,11 @@ export interface RawConfig {
     wireguardGo: string;
     wg: string;
   };
-  policy: PolicyConfig;
+  policy: Omit<PolicyConfig, 'onLoadFailure' | 'signing' | 'service'> & {
+    onLoadFailure: string;
+    signing: { keys: unknown; required: boolean | null; scope: string };
+    service: { url: string; pollSeconds: number; timeoutMs: number; tokenEnv: string; tokenFile: string };
+  };
   proxy: ProxyConfig;
   integrations: unknown;
   telemetry: {
@@ -121,6 +125,20 @@ export function schema(defaultBundle: string): Schema<RawConfig> {
         maxTokens: { doc: 'Most lexical tokens of a GraphQL document.', format: 'nat', default: 5000, env: 'REGO_BROKER_POLICY_GRAPHQL_MAX_TOKENS' },
         maxDepth: { doc: 'Deepest field selection of a GraphQL document.', format: 'nat', default: 15, env: 'REGO_BROKER_POLICY_GRAPHQL_MAX_DEPTH' },
         maxNodes: { doc: 'Most field selections of a GraphQL document, fragments expanded.', format: 'nat', default: 1000, env: 'REGO_BROKER_POLICY_GRAPHQL_MAX_NODES' },
+      },
+      onLoadFailure: { doc: 'A bundle that cannot be loaded at start: "exit" (code 2, with the reason) or "deny" every request until a reload succeeds.', format: ['exit', 'deny'], default: 'exit', env: 'REGO_BROKER_POLICY_ON_LOAD_FAILURE' },
+      watch: { doc: 'Reload the bundle when its file changes (SIGHUP always reloads).', format: Boolean, default: true, env: 'REGO_BROKER_POLICY_WATCH' },
+      signing: {
+        keys: { doc: 'Keys bundles are signed with: [{id, algorithm (RS256|ES256|HS256|…), keyFile|keyEnv}].', format: 'json-list', default: [], env: 'REGO_BROKER_POLICY_SIGNING_KEYS' },
+        required: { doc: 'Refuse unsigned bundles (default: true when keys are configured).', format: Boolean, default: null, nullable: true, env: 'REGO_BROKER_POLICY_SIGNING_REQUIRED' },
+        scope: { doc: 'Required scope of the bundle signature (empty = any).', format: String, default: '', env: 'REGO_BROKER_POLICY_SIGNING_SCOPE' },
+      },
+      service: {
+        url: { doc: 'OPA bundle service URL of the bundle, polled with If-None-Match (empty = load policy.bundle).', format: String, default: '', env: 'REGO_BROKER_POLICY_SERVICE_URL' },
+        pollSeconds: { doc: 'Seconds between polls of the bundle service.', format: 'nat', default: 60, env: 'REGO_BROKER_POLICY_SERVICE_POLL_SECONDS' },
+        timeoutMs: { doc: 'Time one bundle download may take, ms.', format: 'nat', default: 30000, env: 'REGO_BROKER_POLICY_SERVICE_TIMEOUT_MS' },
+        tokenEnv: { doc: 'Environment variable holding the bearer token for the bundle service.', format: String, default: '', env: 'REGO_BROKER_POLICY_SERVICE_TOKEN_ENV' },
+        tokenFile: { doc: 'File holding the bearer token for the bundle service.', format: String, default: '', env: 'REGO_BROKER_POLICY_SERVICE_TOKEN_FILE' },
       },
     },
     proxy: {

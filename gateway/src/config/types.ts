@@ -116,6 +116,41 @@ export interface PolicyConfig {
   evalTimeoutMs: number;
   limits: InputLimits;
   graphql: GraphqlLimits;
+  /** A bundle that cannot be loaded at start: exit 2 (`exit`), or deny every request until a reload succeeds (`deny`). */
+  onLoadFailure: 'exit' | 'deny';
+  /** Reload when the bundle file changes (besides SIGHUP). */
+  watch: boolean;
+  signing: PolicySigningConfig;
+  /** An OPA bundle service polled for the bundle instead of the file watch; `url` empty = none. */
+  service: BundleServiceConfig;
+}
+
+/** A key policy bundles are signed with (OPA's `.signatures.json`). */
+export interface SigningKeyConfig {
+  /** Key id: the signature's `keyid` (or JWS `kid`) that selects this key. */
+  id: string;
+  algorithm: 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'ES256' | 'ES384' | 'ES512' | 'HS256' | 'HS384' | 'HS512';
+  /** PEM public key (RS/PS/ES) or the shared secret (HS), by reference. */
+  key: SecretRef;
+}
+
+export interface PolicySigningConfig {
+  keys: SigningKeyConfig[];
+  /** Refuse unsigned bundles; true whenever keys are configured unless set to false. */
+  required: boolean;
+  /** When set, the signature's `scope` must equal it. */
+  scope: string;
+}
+
+export interface BundleServiceConfig {
+  /** URL of the bundle (as OPA's bundle plugin: service URL + resource); empty = no service. */
+  url: string;
+  /** Seconds between polls (conditional GETs with If-None-Match). */
+  pollSeconds: number;
+  /** Time one download may take, ms. */
+  timeoutMs: number;
+  /** Bearer token for the service, by reference; all null = no credential. */
+  token: SecretRef;
 }
 
 export interface ProxyConfig {
