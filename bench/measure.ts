@@ -1,4 +1,10 @@
-/** Load runs (autocannon) and large-response downloads, bounded in time and count. */
+/**
+ * Load runs and large-response downloads, bounded in time and count. The load generator is wrk
+ * (a C program, Debian's `wrk`) when it is on PATH, so that it is not itself the bottleneck
+ * (autocannon, in Node, topped out at about a fifth of what wrk drove through the same tunnel);
+ * otherwise autocannon. `BENCH_LOAD=autocannon` forces autocannon.
+ */
+import { execFile, execFileSync } from 'node:child_process';
 import http from 'node:http';
 import autocannon from 'autocannon';
 import { memory, resetPeak, sampleRss } from './proc';
@@ -26,11 +32,62 @@ export function percentile(sorted: ArrayLike<number>, p: number): number {
   return sorted[i] as number;
 }
 
-/**
- * `connections` keep-alive connections sending GET `url` for `seconds`. autocannon's own
- * histogram has a 1 ms resolution, so the percentiles come from its per-response timings.
- */
+/** The load generator this run uses. */
+export const LOAD_GENERATOR: 'wrk' | 'autocannon' = ((): 'wrk' | 'autocannon' => {
+  if (process.env.BENCH_LOAD === 'autocannon') return 'autocannon';
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+    return 'wrk';
+  } catch (err) {
+    // wrk --version exits 1 after printing its version: it is there.
+    return (err as { status?: number }).status === 1 ? 'wrk' : 'autocannon';
+  }
+})();
+
+/** `connections` keep-alive connections sending GET `url` for `seconds`. */
 export function load(url: string, connections: number, seconds: number): Promise<LoadResult> {
+  return LOAD_GENERATOR === 'wrk' ? loadWrk(url, connections, seconds) : loadAutocannon(url, connections, seconds);
+}
+
+/** A wrk duration ("812.00us", "1.20ms", "1.03s") in ms. */
+export function wrkMs(text: string): number {
+  const m = /^([\d.]+)(us|ms|s|m)$/.exec(text.trim());
+  if (m === null) return NaN;
+  const value = Number(m[1]);
+  return m[2] === 'us' ? value / 1000 : m[2] === 'ms' ? value : m[2] === 's' ? value * 1000 : value * 60_000;
+}
+
+/** Parse `wrk --latency` output. */
+export function parseWrk(out: string, connections: number, seconds: number): LoadResult {
+  const num = (re: RegExp): number => Number(re.exec(out)?.[1] ?? NaN);
+  const requests = num(/(\d+) requests in/);
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  return {
+    connections,
+    seconds,
+    requests,
+    rps: num(/Requests\/sec:\s+([\d.]+)/),
+    p50: wrkMs(/\s50%\s+(\S+)/.exec(out)?.[1] ?? ''),
+    p99: wrkMs(/\s99%\s+(\S+)/.exec(out)?.[1] ?? ''),
+    non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0),
+    errors: socket ? socket.slice(1).reduce((n, x) => n + Number(x), 0) : 0,
+  };
+}
+
+function loadWrk(url: string, connections: number, seconds: number): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '10s', '--latency', url];
+    execFile('wrk', args, { timeout: (seconds + 15) * 1000 }, (err, stdout) => {
+      if (err) return reject(new Error(`wrk failed: ${err.message}`));
+      const r = parseWrk(stdout, connections, seconds);
+      if (!Number.isFinite(r.rps)) return reject(new Error(`wrk output not understood: ${stdout.slice(0, 300)}`));
+      resolve(r);
+    });
+  });
+}
+
+/** autocannon's own histogram has a 1 ms resolution, so the percentiles come from its per-response timings. */
+function loadAutocannon(url: string, connections: number, seconds: number): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     const samples = new Float64Array(MAX_SAMPLES);
     let n = 0;

@@ -27,7 +27,7 @@ import { adversarialBench, renderAdversarial, STALL_TARGET_MS } from './adversar
 import type { EvalResults } from './evaluation';
 import { evaluationBench } from './evaluation';
 import type { LargeResult, LoadResult } from './measure';
-import { LOCAL_CLIENT, probe } from './measure';
+import { LOAD_GENERATOR, LOCAL_CLIENT, probe } from './measure';
 import type { Child } from './proc';
 import { memory, sampleRss } from './proc';
 import { LARGE_BYTES } from './servers';
@@ -345,7 +345,7 @@ async function main(): Promise<void> {
   const report = {
     generatedAt: new Date().toISOString(),
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '', node: process.version, platform: `${os.platform()} ${os.release()}` },
-    settings: { secondsPerRun: SECONDS, warmupSeconds: WARMUP_SECONDS, connections: CONNECTIONS, largeBytes: LARGE_BYTES, largeIterations: LARGE_ITERATIONS },
+    settings: { loadGenerator: LOAD_GENERATOR, secondsPerRun: SECONDS, warmupSeconds: WARMUP_SECONDS, connections: CONNECTIONS, largeBytes: LARGE_BYTES, largeIterations: LARGE_ITERATIONS },
     targets: results,
     evaluation,
     adversarial,
