@@ -13,6 +13,7 @@ export const ErrorCode = {
   POLICY_TIMEOUT: 'POLICY_TIMEOUT',
   UPSTREAM_UNREACHABLE: 'UPSTREAM_UNREACHABLE',
   UPSTREAM_TIMEOUT: 'UPSTREAM_TIMEOUT',
+  DECISION_LOG_UNAVAILABLE: 'DECISION_LOG_UNAVAILABLE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -34,6 +35,7 @@ export const ERRORS: Readonly<Record<ErrorCode, CatalogueEntry>> = Object.freeze
   POLICY_TIMEOUT: { status: 500, message: 'the policy did not decide within policy.evalTimeoutMs; the request is denied' },
   UPSTREAM_UNREACHABLE: { status: 502, message: 'the upstream could not be reached' },
   UPSTREAM_TIMEOUT: { status: 504, message: 'the upstream did not answer in time' },
+  DECISION_LOG_UNAVAILABLE: { status: 503, message: 'the decision log cannot take another record now; the request was not served' },
 });
 
 /** The JSON error body every non-proxied answer carries. */

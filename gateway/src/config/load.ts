@@ -23,6 +23,9 @@ import type {
   IntegrationConfig,
   PeerConfig,
   PolicyConfig,
+  RelayAuth,
+  RelayConfig,
+  RelayListenerConfig,
   SecretRef,
   SigningKeyConfig,
   TunnelConfig,
@@ -118,10 +121,12 @@ export function parse(raw: RawConfig, warnings: string[]): BrokerConfig {
     policy: parsePolicy(raw.policy, warnings),
     proxy: { ...raw.proxy },
     integrations,
+    relay: parseRelayListener(raw, tunnel),
+    relays: parseRelays(raw.relays, integrations),
     telemetry: {
       serviceName: raw.telemetry.serviceName,
       traces: { exporter: raw.telemetry.traces.exporter as 'otlp' | 'console' | 'none', endpoint: raw.telemetry.traces.endpoint },
-      decisionLog: { ...raw.telemetry.decisionLog },
+      decisionLog: { ...raw.telemetry.decisionLog, onFailure: raw.telemetry.decisionLog.onFailure as 'refuse' | 'serve' },
       logLevel: raw.telemetry.logLevel as BrokerConfig['telemetry']['logLevel'],
     },
     shutdown: { ...raw.shutdown },
@@ -363,6 +368,124 @@ function parseTunnel(raw: RawConfig['tunnel'], warnings: string[]): TunnelConfig
     wireguardGo: raw.wireguardGo,
     wg: raw.wg,
   };
+}
+
+const RELAY_KEYS = new Set(['name', 'integration', 'destination', 'secretEnv', 'secretFile', 'username', 'header', 'minimize', 'removeFields', 'flags']);
+/** The header each SCM signs or authenticates its webhooks with (Azure DevOps: basic or a chosen header). */
+const RELAY_SIGNATURE: Readonly<Record<string, RelayAuth>> = {
+  github: { kind: 'hmac-sha256', header: 'x-hub-signature-256' },
+  bitbucket: { kind: 'hmac-sha256', header: 'x-hub-signature' },
+  gitlab: { kind: 'token', header: 'x-gitlab-token' },
+};
+const FLAG_NAME_RE = /^[a-z][A-Za-z0-9]{0,62}$/;
+const FIELD_PATH_RE = /^(\*|[^.*]+)(\.(\*|[^.*]+))*$/;
+
+/** A secret that must be a reference (`…Env` or `…File`): relay secrets are never literal. */
+function secretByReference(obj: Record<string, unknown>, prefix: string, where: string): SecretRef | null {
+  const env = str(obj[`${prefix}Env`], `${where}.${prefix}Env`, false);
+  const file = str(obj[`${prefix}File`], `${where}.${prefix}File`, false);
+  if (env !== null && file !== null) throw new ConfigError(`${where}: set only one of ${prefix}Env and ${prefix}File`);
+  return env === null && file === null ? null : { env, file, literal: null };
+}
+
+function parseRelayListener(raw: RawConfig, tunnel: TunnelConfig): RelayListenerConfig {
+  const r = raw.relay;
+  const signingKey = secretByReference(r as unknown as Record<string, unknown>, 'signingKey', 'relay');
+  if (signingKey === null && Array.isArray(raw.relays) && raw.relays.length > 0) {
+    throw new ConfigError('relay: set signingKeyEnv or signingKeyFile (the key relayed webhooks are signed with, shared with the SaaS)');
+  }
+  if (tunnel.enabled && r.host === tunnel.localAddress) throw new ConfigError('relay.host: the relay listener is for the internal network, never the tunnel address');
+  if (r.port !== 0 && r.host === raw.admin.host && r.port === raw.admin.port) throw new ConfigError('relay.port: the relay listener cannot share admin.host:admin.port');
+  if (r.port !== 0 && r.host === raw.listen.host && r.port === raw.listen.port) throw new ConfigError('relay.port: the relay listener cannot share listen.host:listen.port');
+  if (r.maxBodyBytes < 1) throw new ConfigError('relay.maxBodyBytes: must be at least 1');
+  if (r.queue.maxBytes < 1 || r.queue.maxCount < 1) throw new ConfigError('relay.queue: maxBytes and maxCount must be at least 1');
+  if (r.delivery.maxAttempts < 1) throw new ConfigError('relay.delivery.maxAttempts: must be at least 1');
+  if (r.delivery.timeoutMs < 1) throw new ConfigError('relay.delivery.timeoutMs: must be at least 1');
+  if (r.queue.dir === '') throw new ConfigError('relay.queue.dir: required');
+  return {
+    host: r.host,
+    port: r.port,
+    signingKey: signingKey ?? { env: null, file: null, literal: null },
+    maxBodyBytes: r.maxBodyBytes,
+    queue: { ...r.queue },
+    delivery: { ...r.delivery },
+  };
+}
+
+function parseRelayFlags(v: unknown, where: string): Record<string, boolean | string[]> {
+  if (v === undefined) return {};
+  if (!isObject(v)) throw new ConfigError(`${where}: must map flag names to true/false or lists of strings`);
+  const flags: Record<string, boolean | string[]> = {};
+  for (const [key, value] of Object.entries(v)) {
+    if (!FLAG_NAME_RE.test(key)) throw new ConfigError(`${where}.${key.slice(0, 64)}: flag names are camelCase letters and digits`);
+    if (typeof value === 'boolean') flags[snake(key)] = value;
+    else if (Array.isArray(value) && value.every((s) => typeof s === 'string')) flags[snake(key)] = [...(value as string[])];
+    else throw new ConfigError(`${where}.${key}: must be true, false or a list of strings`);
+  }
+  return flags;
+}
+
+function parseRelayAuth(item: Record<string, unknown>, type: string, where: string): RelayAuth {
+  const username = str(item.username, `${where}.username`, false);
+  const header = str(item.header, `${where}.header`, false);
+  if (type === 'azure-repos') {
+    if ((username === null) === (header === null)) throw new ConfigError(`${where}: azure-repos relays set one of username (basic authentication) or header (a shared header)`);
+    if (header !== null) {
+      if (!HEADER_RE.test(header)) throw new ConfigError(`${where}.header: not a valid header name`);
+      return { kind: 'token', header: header.toLowerCase() };
+    }
+    return { kind: 'basic', username: username as string };
+  }
+  const fixed = RELAY_SIGNATURE[type];
+  if (fixed === undefined) throw new ConfigError(`${where}.integration: a ${type} integration sends no webhooks the relay can verify (github, gitlab, bitbucket, azure-repos)`);
+  if (username !== null || header !== null) throw new ConfigError(`${where}: username and header are only for azure-repos relays`);
+  return fixed;
+}
+
+function parseRelays(v: unknown, integrations: readonly IntegrationConfig[]): RelayConfig[] {
+  if (!Array.isArray(v)) throw new ConfigError('relays: must be a list');
+  const names = new Set<string>();
+  return v.map((item: unknown, i): RelayConfig => {
+    const where = `relays[${i}]`;
+    if (!isObject(item)) throw new ConfigError(`${where}: must be an object`);
+    checkKeys(item, RELAY_KEYS, where);
+    const name = str(item.name, `${where}.name`) as string;
+    if (!NAME_RE.test(name)) throw new ConfigError(`${where}.name: letters, digits, - and _ only`);
+    if (names.has(name)) throw new ConfigError(`${where}.name: duplicate relay name ${name}`);
+    names.add(name);
+    const integrationName = str(item.integration, `${where}.integration`) as string;
+    const integration = integrations.find((x) => x.name === integrationName);
+    if (integration === undefined) throw new ConfigError(`${where}.integration: no integration named ${integrationName}`);
+    const destination = str(item.destination, `${where}.destination`) as string;
+    let url: URL;
+    try {
+      url = new URL(destination);
+    } catch {
+      throw new ConfigError(`${where}.destination: not a URL`);
+    }
+    if (!['http:', 'https:'].includes(url.protocol) || url.username !== '' || url.password !== '' || url.hash !== '') {
+      throw new ConfigError(`${where}.destination: an http:// or https:// URL without userinfo or fragment`);
+    }
+    const secret = secretByReference(item, 'secret', where);
+    if (secret === null) throw new ConfigError(`${where}: set secretEnv or secretFile (the webhook secret the SCM signs with); relay secrets are never literal`);
+    const minimize = item.minimize ?? true;
+    if (typeof minimize !== 'boolean') throw new ConfigError(`${where}.minimize: must be true or false`);
+    const removeFields = item.removeFields ?? [];
+    if (!Array.isArray(removeFields) || !removeFields.every((f) => typeof f === 'string' && FIELD_PATH_RE.test(f))) {
+      throw new ConfigError(`${where}.removeFields: must be a list of dot paths (commits.*.message)`);
+    }
+    return {
+      name,
+      integration: integration.name,
+      type: integration.type,
+      destination: url.href,
+      secret,
+      auth: parseRelayAuth(item, integration.type, where),
+      minimize,
+      removeFields: [...(removeFields as string[])],
+      flags: parseRelayFlags(item.flags, `${where}.flags`),
+    };
+  });
 }
 
 function deepFreeze<T>(value: T): T {

@@ -4,7 +4,7 @@
  * List-valued keys (`integrations`, `tunnel.peers`) take JSON in their environment variable.
  */
 import type { Schema } from 'convict';
-import type { DecisionLogConfig, HeartbeatConfig, PolicyConfig, ProxyConfig } from './types';
+import type { DecisionLogConfig, HeartbeatConfig, PolicyConfig, ProxyConfig, RelayListenerConfig } from './types';
 
 /** Flags an integration may set, with the type each must have; the policy sees them snake_case. */
 export const INTEGRATION_FLAGS: Readonly<Record<string, 'boolean' | 'string[]'>> = Object.freeze({
@@ -25,6 +25,34 @@ export interface RawAuth {
   token?: unknown;
   username?: unknown;
   header?: unknown;
+}
+
+/** An HTTP proxy as written: URL, user name and a password reference. */
+export interface RawProxyRef {
+  url: string;
+  username: string;
+  passwordEnv: string;
+  passwordFile: string;
+  noProxy: string;
+}
+
+export interface RawCarrier {
+  pinSha256: unknown;
+  caFile: string;
+  switchAfterSeconds: number;
+  probeIntervalSeconds: number;
+  connectTimeoutSeconds: number;
+}
+
+/** The schema of an HTTP proxy setting under `prefix` (a dotted config path). */
+function proxySchema(prefix: string, env: string, what: string): Schema<RawProxyRef> {
+  return {
+    url: { doc: `http://host:port of the proxy ${what} (no credentials in it); empty = none${prefix === 'tunnel.proxy' ? ' (then HTTPS_PROXY applies)' : ''}.`, format: String, default: '', env: `${env}_URL` },
+    username: { doc: `User name for the proxy ${what} (Basic authentication).`, format: String, default: '', env: `${env}_USERNAME` },
+    passwordEnv: { doc: `Environment variable holding the password of the proxy ${what}.`, format: String, default: '', env: `${env}_PASSWORD_ENV` },
+    passwordFile: { doc: `File holding the password of the proxy ${what}.`, format: String, default: '', env: `${env}_PASSWORD_FILE` },
+    noProxy: { doc: `Hosts reached without the proxy ${what} (NO_PROXY syntax); empty = the NO_PROXY variable.`, format: String, default: '', env: `${env}_NO_PROXY` },
+  };
 }
 
 export interface RawConfig {
@@ -51,13 +79,15 @@ export interface RawConfig {
   };
   proxy: ProxyConfig;
   integrations: unknown;
+  relay: Omit<RelayListenerConfig, 'signingKey'> & { signingKeyEnv: string; signingKeyFile: string };
+  relays: unknown;
   telemetry: {
     serviceName: string;
     traces: { exporter: string; endpoint: string };
     decisionLog: DecisionLogConfig;
     logLevel: string;
   };
-  shutdown: { graceSeconds: number };
+  shutdown: { graceSeconds: number; flushSeconds: number };
 }
 
 const jsonList = {
@@ -106,6 +136,15 @@ export function schema(defaultBundle: string): Schema<RawConfig> {
       },
       wireguardGo: { doc: 'The userspace WireGuard program, used without the kernel module.', format: String, default: 'wireguard-go', env: 'REGO_BROKER_TUNNEL_WIREGUARD_GO' },
       wg: { doc: 'The wg tool.', format: String, default: 'wg', env: 'REGO_BROKER_TUNNEL_WG' },
+      transport: { doc: 'udp, tcp (WireGuard over the TLS carrier on 443) or auto (UDP first, the carrier when UDP fails).', format: ['auto', 'udp', 'tcp'], default: 'udp', env: 'REGO_BROKER_TUNNEL_TRANSPORT' },
+      carrier: {
+        pinSha256: { doc: 'SHA-256 fingerprints of the hub carrier certificate (hex); this or caFile is required for tcp and auto.', format: 'json-list', default: [], env: 'REGO_BROKER_TUNNEL_CARRIER_PIN_SHA256' },
+        caFile: { doc: 'Private CA (PEM) that issued the hub carrier certificate.', format: String, default: '', env: 'REGO_BROKER_TUNNEL_CARRIER_CA_FILE' },
+        switchAfterSeconds: { doc: 'auto: seconds without a handshake or heartbeat over UDP before switching to the carrier.', format: 'nat', default: 15, env: 'REGO_BROKER_TUNNEL_CARRIER_SWITCH_AFTER_SECONDS' },
+        probeIntervalSeconds: { doc: 'auto: seconds between UDP probes while on the carrier.', format: 'nat', default: 60, env: 'REGO_BROKER_TUNNEL_CARRIER_PROBE_INTERVAL_SECONDS' },
+        connectTimeoutSeconds: { doc: 'Seconds to open the carrier (proxy, TLS, WebSocket).', format: 'nat', default: 10, env: 'REGO_BROKER_TUNNEL_CARRIER_CONNECT_TIMEOUT_SECONDS' },
+      },
+      proxy: proxySchema('tunnel.proxy', 'REGO_BROKER_TUNNEL_PROXY', 'for the tunnel carrier'),
     },
     policy: {
       bundle: { doc: 'Policy bundle (.tar.gz built by `npm run build`).', format: String, default: defaultBundle, env: 'REGO_BROKER_POLICY_BUNDLE' },
@@ -146,12 +185,37 @@ export function schema(defaultBundle: string): Schema<RawConfig> {
       idleTimeoutMs: { doc: 'Milliseconds a proxied exchange may stay silent.', format: 'nat', default: 60000, env: 'REGO_BROKER_PROXY_IDLE_TIMEOUT_MS' },
       caFile: { doc: 'Extra CA certificates (PEM) trusted for upstreams.', format: String, default: '', env: 'REGO_BROKER_PROXY_CA_FILE' },
       maxSockets: { doc: 'Keep-alive sockets per upstream.', format: 'nat', default: 64, env: 'REGO_BROKER_PROXY_MAX_SOCKETS' },
+      maxResponseSeconds: { doc: 'Longest a proxied exchange may take in total, response body included (0 = no bound).', format: 'nat', default: 0, env: 'REGO_BROKER_PROXY_MAX_RESPONSE_SECONDS' },
     },
     integrations: {
       doc: 'Integrations: [{name, type, baseUrl, auth: {scheme, tokenEnv|tokenFile, username, header}, surfaces, allowCodeAccess, …}].',
       format: 'json-list',
       default: [],
       env: 'REGO_BROKER_INTEGRATIONS',
+    },
+    relay: {
+      host: { doc: 'Address of the relay listener (internal network side, never the tunnel address).', format: String, default: '127.0.0.1', env: 'REGO_BROKER_RELAY_HOST' },
+      port: { doc: 'Port of the relay listener (0 = any free port); it runs only when relays are configured.', format: PORT, default: 8081, env: 'REGO_BROKER_RELAY_PORT' },
+      signingKeyEnv: { doc: 'Environment variable holding the key the relayed bodies are signed with (shared with the SaaS).', format: String, default: '', env: 'REGO_BROKER_RELAY_SIGNING_KEY_ENV' },
+      signingKeyFile: { doc: 'File holding the key the relayed bodies are signed with (shared with the SaaS).', format: String, default: '', env: 'REGO_BROKER_RELAY_SIGNING_KEY_FILE' },
+      maxBodyBytes: { doc: 'Largest webhook body accepted; larger ones get 413.', format: 'nat', default: 5242880, env: 'REGO_BROKER_RELAY_MAX_BODY_BYTES' },
+      queue: {
+        dir: { doc: 'Directory of the durable relay queue (pending and dead-letter entries).', format: String, default: 'relay-queue', env: 'REGO_BROKER_RELAY_QUEUE_DIR' },
+        maxBytes: { doc: 'Most bytes of webhooks waiting for delivery; past it webhooks get 503.', format: 'nat', default: 268435456, env: 'REGO_BROKER_RELAY_QUEUE_MAX_BYTES' },
+        maxCount: { doc: 'Most webhooks waiting for delivery; past it webhooks get 503.', format: 'nat', default: 10000, env: 'REGO_BROKER_RELAY_QUEUE_MAX_COUNT' },
+      },
+      delivery: {
+        maxAttempts: { doc: 'Delivery attempts before a webhook moves to the dead-letter directory.', format: 'nat', default: 12, env: 'REGO_BROKER_RELAY_DELIVERY_MAX_ATTEMPTS' },
+        initialBackoffMs: { doc: 'Wait after the first failed attempt, ms; doubled after each.', format: 'nat', default: 1000, env: 'REGO_BROKER_RELAY_DELIVERY_INITIAL_BACKOFF_MS' },
+        maxBackoffMs: { doc: 'Longest wait between attempts, ms.', format: 'nat', default: 300000, env: 'REGO_BROKER_RELAY_DELIVERY_MAX_BACKOFF_MS' },
+        timeoutMs: { doc: 'Time one delivery attempt may take, ms.', format: 'nat', default: 10000, env: 'REGO_BROKER_RELAY_DELIVERY_TIMEOUT_MS' },
+      },
+    },
+    relays: {
+      doc: 'Relays: [{name, integration, destination, secretEnv|secretFile, username, header, minimize, removeFields, flags}].',
+      format: 'json-list',
+      default: [],
+      env: 'REGO_BROKER_RELAYS',
     },
     telemetry: {
       serviceName: { doc: 'OpenTelemetry service name.', format: String, default: 'rego-broker', env: 'REGO_BROKER_TELEMETRY_SERVICE_NAME' },
@@ -164,11 +228,15 @@ export function schema(defaultBundle: string): Schema<RawConfig> {
         maxBodyBytes: { doc: 'Most bytes of the masked request body kept in a record.', format: 'nat', default: 4096, env: 'REGO_BROKER_TELEMETRY_DECISION_LOG_MAX_BODY_BYTES' },
         maxFileBytes: { doc: 'Size at which the decision log file is rotated (0 = never).', format: 'nat', default: 104857600, env: 'REGO_BROKER_TELEMETRY_DECISION_LOG_MAX_FILE_BYTES' },
         maxFiles: { doc: 'Rotated decision log files kept.', format: 'nat', default: 5, env: 'REGO_BROKER_TELEMETRY_DECISION_LOG_MAX_FILES' },
+        onFailure: { doc: 'When records cannot be written fast enough or at all: "refuse" new requests (503 DECISION_LOG_UNAVAILABLE, fail closed) or "serve" them and count every record lost.', format: ['refuse', 'serve'], default: 'refuse', env: 'REGO_BROKER_TELEMETRY_DECISION_LOG_ON_FAILURE' },
+        bufferBytes: { doc: 'Most bytes of records held in memory waiting to be written.', format: 'nat', default: 8388608, env: 'REGO_BROKER_TELEMETRY_DECISION_LOG_BUFFER_BYTES' },
+        maxPendingRecords: { doc: 'Most answered requests whose record is still being built (masked) before new requests are refused.', format: 'nat', default: 4096, env: 'REGO_BROKER_TELEMETRY_DECISION_LOG_MAX_PENDING_RECORDS' },
       },
       logLevel: { doc: 'Level of the operational log (stderr).', format: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', env: 'REGO_BROKER_TELEMETRY_LOG_LEVEL' },
     },
     shutdown: {
       graceSeconds: { doc: 'Seconds in-flight requests get to finish on SIGTERM.', format: 'nat', default: 20, env: 'REGO_BROKER_SHUTDOWN_GRACE_SECONDS' },
+      flushSeconds: { doc: 'Seconds the decision log, and then the spans, each get to be written after the drain.', format: 'nat', default: 5, env: 'REGO_BROKER_SHUTDOWN_FLUSH_SECONDS' },
     },
   };
 }

@@ -2,6 +2,10 @@
  * The typed, validated configuration. `load.ts` builds it once at start and deep-freezes it;
  * everything else receives the parts it needs as arguments.
  */
+// The tunnel owns its types; the broker's configuration maps onto them.
+import type { CarrierConfig, HeartbeatConfig as TunnelHeartbeatConfig, PeerConfig, ProxySettings, Transport } from '../../../tunnel/src/index';
+
+export type { CarrierConfig, PeerConfig, Transport };
 
 /** How the integration's credential is added to proxied requests. */
 export type AuthScheme = 'bearer' | 'token' | 'basic' | 'header' | 'passthrough';
@@ -43,25 +47,17 @@ export interface ListenConfig {
   port: number;
 }
 
-export interface PeerConfig {
-  publicKey: string;
-  /** host:port; the host may be a DNS name, re-resolved by the heartbeat. */
-  endpoint: string;
-  allowedIps: string[];
-  persistentKeepalive: number;
-}
-
-export interface HeartbeatConfig {
-  /** URL fetched through the tunnel; empty disables the heartbeat. */
-  url: string;
-  intervalSeconds: number;
-  timeoutSeconds: number;
-  /** Extra time after an interval before readiness is lost. */
-  graceSeconds: number;
-  /** Consecutive failures before the peer endpoints are re-resolved and re-applied. */
-  failuresBeforeReresolve: number;
+export interface HeartbeatConfig extends TunnelHeartbeatConfig {
   /** Start fails (exit 2) unless the first heartbeat succeeds. */
   requiredAtStart: boolean;
+}
+
+/** An HTTP proxy (CONNECT for TLS); its password is a secret reference. */
+export interface ProxyRef extends ProxySettings {
+  /** Password of `username`: an environment variable or a file (`passwordEnv`/`passwordFile`). */
+  password: SecretRef | null;
+  /** True when the password is the user-info of the URL held in `password.env` (`HTTPS_PROXY`). */
+  passwordInUrl: boolean;
 }
 
 export interface TunnelConfig {
@@ -78,6 +74,12 @@ export interface TunnelConfig {
   wireguardGo: string;
   /** Path or name of the `wg` tool. */
   wg: string;
+  /** `udp`, `tcp` (the TLS carrier) or `auto` (UDP first, the carrier when UDP fails). */
+  transport: Transport;
+  /** The TLS carrier: hub pins or private CA, switch and probe timing. */
+  carrier: CarrierConfig;
+  /** CONNECT proxy for the carrier (`tunnel.proxy`, else `HTTPS_PROXY`), or null. */
+  proxy: ProxyRef | null;
 }
 
 /** Bounds on what a request may hold before it is turned into an input document. */
@@ -161,6 +163,8 @@ export interface ProxyConfig {
   /** Extra CA bundle file for private upstreams, or empty. */
   caFile: string;
   maxSockets: number;
+  /** Longest a proxied exchange may take, response body included, in seconds (0 = no bound). */
+  maxResponseSeconds: number;
 }
 
 export interface DecisionLogConfig {
@@ -172,6 +176,67 @@ export interface DecisionLogConfig {
   maxFileBytes: number;
   /** Rotated files kept (path.1 … path.N). */
   maxFiles: number;
+  /** Full buffer or failing sink: refuse new requests (fail closed) or serve them and count the loss. */
+  onFailure: 'refuse' | 'serve';
+  /** Most bytes of serialized records held in memory waiting for the sink. */
+  bufferBytes: number;
+  /** Most records still being built (masked) before new requests are refused. */
+  maxPendingRecords: number;
+}
+
+/** The relay listener and its durable queue (outbound webhooks). */
+export interface RelayListenerConfig {
+  host: string;
+  port: number;
+  /** Key the relayed bodies are signed with (X-Rego-Broker-Signature); a reference only. */
+  signingKey: SecretRef;
+  /** Largest webhook body accepted (413 past it). */
+  maxBodyBytes: number;
+  queue: {
+    /** Directory holding `<relay>/pending` and `<relay>/dead`. */
+    dir: string;
+    /** Bound on the bytes waiting for delivery (503 past it). */
+    maxBytes: number;
+    /** Bound on the webhooks waiting for delivery (503 past it). */
+    maxCount: number;
+  };
+  delivery: {
+    /** Attempts before a webhook is dead-lettered. */
+    maxAttempts: number;
+    /** Wait after the first failure, doubled after each, capped at `maxBackoffMs`. */
+    initialBackoffMs: number;
+    maxBackoffMs: number;
+    /** Time one attempt may take. */
+    timeoutMs: number;
+  };
+}
+
+/** How a relay checks that a webhook came from its SCM. */
+export type RelayAuth =
+  /** GitHub `X-Hub-Signature-256`, Bitbucket Data Center `X-Hub-Signature`: HMAC-SHA256 of the body. */
+  | { kind: 'hmac-sha256'; header: string }
+  /** GitLab `X-Gitlab-Token`, or an Azure DevOps custom header: the shared secret itself. */
+  | { kind: 'token'; header: string }
+  /** Azure DevOps basic authentication: the secret is the password of `username`. */
+  | { kind: 'basic'; username: string };
+
+/** One relay: webhooks from an integration's SCM, out to a SaaS destination. */
+export interface RelayConfig {
+  name: string;
+  /** The integration the webhooks come from; its type decides how events are read. */
+  integration: string;
+  type: string;
+  /** The SaaS URL the webhooks are delivered to, through the tunnel. */
+  destination: string;
+  /** The SCM's webhook secret; a reference only. */
+  secret: SecretRef;
+  auth: RelayAuth;
+  /** Remove the type's default personal fields (commit messages, authors, diff URLs). */
+  minimize: boolean;
+  /** More fields to remove, as dot paths (`*` for every element or key). */
+  removeFields: string[];
+  /** Flags the outbound policy sees as `relay.flags`, snake_case. */
+  flags: Record<string, boolean | string[]>;
 }
 
 export interface TelemetryConfig {
@@ -188,6 +253,15 @@ export interface BrokerConfig {
   policy: PolicyConfig;
   proxy: ProxyConfig;
   integrations: IntegrationConfig[];
+  relay: RelayListenerConfig;
+  relays: RelayConfig[];
   telemetry: TelemetryConfig;
-  shutdown: { graceSeconds: number };
+  shutdown: ShutdownConfig;
+}
+
+export interface ShutdownConfig {
+  /** Seconds in-flight requests get to finish. */
+  graceSeconds: number;
+  /** Seconds the decision log, then the spans, each get to be written after the drain. */
+  flushSeconds: number;
 }
