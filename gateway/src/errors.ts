@@ -13,6 +13,10 @@ export const ErrorCode = {
   POLICY_TIMEOUT: 'POLICY_TIMEOUT',
   UPSTREAM_UNREACHABLE: 'UPSTREAM_UNREACHABLE',
   UPSTREAM_TIMEOUT: 'UPSTREAM_TIMEOUT',
+  RELAY_NOT_FOUND: 'RELAY_NOT_FOUND',
+  RELAY_SIGNATURE_INVALID: 'RELAY_SIGNATURE_INVALID',
+  RELAY_QUEUE_FULL: 'RELAY_QUEUE_FULL',
+  RELAY_QUEUE_UNAVAILABLE: 'RELAY_QUEUE_UNAVAILABLE',
   DECISION_LOG_UNAVAILABLE: 'DECISION_LOG_UNAVAILABLE',
 } as const;
 
@@ -35,6 +39,10 @@ export const ERRORS: Readonly<Record<ErrorCode, CatalogueEntry>> = Object.freeze
   POLICY_TIMEOUT: { status: 500, message: 'the policy did not decide within policy.evalTimeoutMs; the request is denied' },
   UPSTREAM_UNREACHABLE: { status: 502, message: 'the upstream could not be reached' },
   UPSTREAM_TIMEOUT: { status: 504, message: 'the upstream did not answer in time' },
+  RELAY_NOT_FOUND: { status: 404, message: 'no relay is configured under this name (POST /relay/<name>)' },
+  RELAY_SIGNATURE_INVALID: { status: 401, message: 'the webhook does not carry a valid signature or token of its SCM; it was not relayed' },
+  RELAY_QUEUE_FULL: { status: 503, message: 'the relay queue is full; retry the delivery later' },
+  RELAY_QUEUE_UNAVAILABLE: { status: 503, message: 'the relay queue could not store the webhook; retry the delivery later' },
   DECISION_LOG_UNAVAILABLE: { status: 503, message: 'the decision log cannot take another record now; the request was not served' },
 });
 
