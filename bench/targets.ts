@@ -235,6 +235,8 @@ const TUNNEL_ADMIN_PORT = 9090;
  */
 export interface TunnelLab {
   hub: Hub;
+  /** The sample upstream, on 127.0.0.1 in the broker namespace. */
+  upstreamPort: number;
   /** Requests from the hub namespace. */
   client: LoadClient;
   /** Requests from inside the broker namespace (for the sink's counters). */
@@ -298,6 +300,7 @@ export async function startTunnelLab(dir: string): Promise<TunnelLab> {
     const notes = { hubNs: hub.hubNs, brokerNs: hub.brokerNs, interface: hub.brokerInterface, address: hub.brokerTunnelAddress };
     return {
       hub,
+      upstreamPort,
       client,
       brokerSide: namespaceClient(hub.brokerNs),
       sinkPort,
