@@ -114,17 +114,12 @@ describe('StreamDecisionLog rotation', () => {
     expect(readFileSync(path, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as DecisionRecord).decision_id)).toEqual(['id-1', 'id-2']);
   });
 
-  it('reports an unwritable path once and does not throw', async () => {
+  it('refuses an unwritable path at once, naming the key (exit 2)', () => {
     const blocker = join(dir, 'file');
     writeFileSync(blocker, '');
-    const errors: string[] = [];
-    const logger = pino({ level: 'error' }, { write: (line: string) => errors.push(line) });
-    const log = new StreamDecisionLog({ path: join(blocker, 'd.log'), maxBodyBytes: 4096, maxFileBytes: 10, maxFiles: 2 }, logger);
-    log.write(record(1));
-    log.write(record(2));
-    await log.flush();
-    expect(errors).toHaveLength(1);
-    expect(errors[0]).toContain('decision log write failed');
+    expect(() => new StreamDecisionLog({ path: join(blocker, 'd.log'), maxBodyBytes: 4096, maxFileBytes: 10, maxFiles: 2 }, silent)).toThrow(
+      expect.objectContaining({ exitCode: 2, message: expect.stringContaining('telemetry.decisionLog.path') }) as Error,
+    );
   });
 });
 
