@@ -2,6 +2,11 @@
  * Proxy stage: forward an allowed request with http-proxy-3 over keep-alive agents, TLS
  * verification on, to the URL the policy judged (never the caller's raw URL), streaming the
  * response back without buffering. Upstream failures become 502/504 through the error catalogue.
+ *
+ * An upstream that fails after its headers (closes early, resets, stays silent past
+ * `idleTimeoutMs`, or runs past `maxResponseSeconds`) ends the exchange at once: the caller's
+ * connection is destroyed, so it sees a truncated response instead of waiting for its own
+ * timeout, and the outcome names the upstream error for the decision record.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -40,10 +45,33 @@ interface Exchange {
   timer: NodeJS.Timeout | null;
   timedOut: boolean;
   proxyReq: http.ClientRequest | null;
+  /** The upstream response, once its headers arrived. */
+  upstreamRes: IncomingMessage | null;
+  /** The caller's response. */
+  res: ServerResponse;
   /** The caller's own `connection` header: it governs our socket to the caller, not upstream's. */
   clientConnection: string | undefined;
   /** The CLIENT span of the upstream exchange, ended once. */
   span: Span | null;
+  /** Bounds the whole exchange (`maxResponseSeconds`), or null. */
+  deadline: NodeJS.Timeout | null;
+  /** Why the broker itself cut the upstream response short, if it did. */
+  cut: string | null;
+}
+
+/**
+ * The upstream failed after its response started: record why, end the span and destroy the
+ * caller's connection (its response can no longer be completed).
+ */
+function upstreamFailed(ex: Exchange, res: ServerResponse, error: string): void {
+  const { outcome } = ex.forward;
+  // A caller that hung up first is a client abort, whatever that did to the upstream exchange.
+  if (outcome.error !== null || res.writableFinished || res.destroyed) return;
+  outcome.error = error;
+  outcome.endedAt = process.hrtime.bigint();
+  if (ex.deadline) clearTimeout(ex.deadline);
+  endSpan(ex, error);
+  res.destroy();
 }
 
 /** End the exchange's CLIENT span with what happened upstream; later calls do nothing. */
@@ -131,14 +159,34 @@ export class Forwarder {
         outcome.endedAt = process.hrtime.bigint();
         endSpan(ex);
       });
-      proxyRes.setTimeout?.(this.config.idleTimeoutMs, () => proxyRes.destroy(new Error('upstream idle timeout')));
+      // Without this, a body cut short upstream leaves the caller waiting: the pipe never ends `res`.
+      proxyRes.on('close', () => {
+        if (!proxyRes.complete) upstreamFailed(ex, ex.res, ex.cut ?? 'upstream_aborted');
+      });
+      proxyRes.on('error', () => undefined);
+      proxyRes.setTimeout?.(this.config.idleTimeoutMs, () => {
+        ex.cut = 'upstream_idle_timeout';
+        proxyRes.destroy();
+      });
+      ex.upstreamRes = proxyRes;
     });
   }
 
   /** Forward `req` (its body already read) to `forward.url`, answering on `res`. */
   forward(req: IncomingMessage, res: ServerResponse, forward: ForwardRequest): void {
     const connection = req.headers.connection;
-    const ex: Exchange = { forward, timer: null, timedOut: false, proxyReq: null, clientConnection: /\bclose\b/i.test(connection ?? '') ? 'close' : undefined, span: null };
+    const ex: Exchange = {
+      forward,
+      res,
+      timer: null,
+      timedOut: false,
+      proxyReq: null,
+      upstreamRes: null,
+      clientConnection: /\bclose\b/i.test(connection ?? '') ? 'close' : undefined,
+      span: null,
+      deadline: null,
+      cut: null,
+    };
     this.exchanges.set(req, ex);
     const { url, body } = forward;
     const method = req.method ?? 'GET';
@@ -150,8 +198,23 @@ export class Forwarder {
       ex.timedOut = true;
       ex.proxyReq?.destroy(Object.assign(new Error('upstream did not answer in time'), { code: 'UPSTREAM_TIMEOUT' }));
     }, this.config.timeoutMs);
+    const maxMs = this.config.maxResponseSeconds * 1000;
+    if (maxMs > 0) {
+      ex.deadline = setTimeout(() => {
+        if (ex.upstreamRes === null) {
+          // No response yet: the same path as a connect/header timeout (504).
+          ex.timedOut = true;
+          ex.proxyReq?.destroy(Object.assign(new Error('upstream did not finish within proxy.maxResponseSeconds'), { code: 'UPSTREAM_TIMEOUT' }));
+          return;
+        }
+        ex.cut = 'response_deadline';
+        upstreamFailed(ex, res, 'response_deadline');
+        ex.upstreamRes.destroy();
+      }, maxMs);
+    }
     res.on('close', () => {
       if (ex.timer) clearTimeout(ex.timer);
+      if (ex.deadline) clearTimeout(ex.deadline);
       endSpan(ex, res.writableFinished ? undefined : 'client_aborted');
     });
     this.proxy.web(
@@ -170,6 +233,7 @@ export class Forwarder {
       },
       (err: Error) => {
         if (ex.timer) clearTimeout(ex.timer);
+        if (ex.deadline) clearTimeout(ex.deadline);
         const e = err as NodeJS.ErrnoException;
         const code = ex.timedOut ? upstreamErrorCode({ ...e, code: 'UPSTREAM_TIMEOUT' }) : upstreamErrorCode(e);
         forward.outcome.error = ex.timedOut ? 'timeout' : (e.code ?? e.message);
