@@ -11,41 +11,86 @@
  * through `diag` and are swallowed: they never change a decision.
  */
 import { diag, DiagLogLevel } from '@opentelemetry/api';
-import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { TelemetryConfig } from '../config/types';
 import type { Logger } from './logger';
 
+/** What a shutdown could not do. */
+export interface TelemetryShutdown {
+  /** Spans ended but never exported (dropped, failed, or still queued at the deadline). */
+  spansLost: number;
+}
+
 export interface Telemetry {
-  /** Flush and stop; never throws. */
-  shutdown(): Promise<void>;
+  /** Flush and stop within `deadlineMs` (default {@link SHUTDOWN_MS}); never throws. */
+  shutdown(deadlineMs?: number): Promise<TelemetryShutdown>;
+  /** Spans dropped so far (queue full or export failed), for `/metrics`. */
+  droppedSpans(): number;
 }
 
 export interface TelemetryOptions {
-  config: TelemetryConfig;
+  /** Only `serviceName` and `traces` are read; the rest of the telemetry section may come along. */
+  config: Pick<TelemetryConfig, 'serviceName' | 'traces'> & { decisionLog?: unknown; logLevel?: unknown };
   logger: Logger;
   /** Replaces the configured exporter (tests pass an in-memory one). */
   spanProcessors?: SpanProcessor[];
+  /** Longest one export may take, ms: a shutdown never waits past it for a dead collector. */
+  exportTimeoutMs?: number;
 }
 
 /** Longest a shutdown waits for spans to be flushed (an unreachable collector retries). */
 const SHUTDOWN_MS = 5000;
+/** OTLP `ExportResultCode.SUCCESS`. */
+const EXPORT_SUCCESS = 0;
+/** The batch processor's own report of spans it could not queue. */
+const DROPPED = /^Dropped (\d+) spans/;
 
-const NOOP: Telemetry = { shutdown: () => Promise.resolve() };
+const NOOP: Telemetry = { shutdown: () => Promise.resolve({ spansLost: 0 }), droppedSpans: () => 0 };
 
-async function processors(config: TelemetryConfig): Promise<SpanProcessor[]> {
+interface SpanCounts {
+  ended: number;
+  exported: number;
+  dropped: number;
+}
+
+/** Counts what the exporter did with the spans handed to it. */
+function countingExporter(inner: SpanExporter, counts: SpanCounts): SpanExporter {
+  return {
+    export: (spans: ReadableSpan[], done) =>
+      inner.export(spans, (result) => {
+        if ((result.code as number) === EXPORT_SUCCESS) counts.exported += spans.length;
+        else counts.dropped += spans.length;
+        done(result);
+      }),
+    shutdown: () => inner.shutdown(),
+    forceFlush: () => inner.forceFlush?.() ?? Promise.resolve(),
+  };
+}
+
+async function processors(config: TelemetryOptions['config'], counts: SpanCounts, timeoutMs: number): Promise<SpanProcessor[]> {
+  const { BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
+  let processor: SpanProcessor;
   switch (config.traces.exporter) {
     case 'otlp': {
-      const { BatchSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
       const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-proto');
-      return [new BatchSpanProcessor(new OTLPTraceExporter(config.traces.endpoint ? { url: config.traces.endpoint } : {}))];
+      const exporter = new OTLPTraceExporter({ timeoutMillis: timeoutMs, ...(config.traces.endpoint ? { url: config.traces.endpoint } : {}) });
+      processor = new BatchSpanProcessor(countingExporter(exporter, counts), { exportTimeoutMillis: timeoutMs });
+      break;
     }
-    case 'console': {
-      const { ConsoleSpanExporter, SimpleSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
-      return [new SimpleSpanProcessor(new ConsoleSpanExporter())];
-    }
+    case 'console':
+      processor = new SimpleSpanProcessor(countingExporter(new ConsoleSpanExporter(), counts));
+      break;
     case 'none':
       return [];
   }
+  // Counted before the exporting processor sees the span, so `ended - exported` is what was lost.
+  const counting: SpanProcessor = {
+    onStart: () => undefined,
+    onEnd: () => void (counts.ended += 1),
+    forceFlush: () => Promise.resolve(),
+    shutdown: () => Promise.resolve(),
+  };
+  return [counting, processor];
 }
 
 /**
@@ -53,7 +98,9 @@ async function processors(config: TelemetryConfig): Promise<SpanProcessor[]> {
  * SDK is not even loaded (it is most of the broker's idle memory); the API's no-op tracer stays.
  */
 export async function startTelemetry(options: TelemetryOptions): Promise<Telemetry> {
-  const spanProcessors = options.spanProcessors ?? (await processors(options.config));
+  const counts: SpanCounts = { ended: 0, exported: 0, dropped: 0 };
+  const counted = options.spanProcessors === undefined;
+  const spanProcessors = options.spanProcessors ?? (await processors(options.config, counts, options.exportTimeoutMs ?? SHUTDOWN_MS));
   if (spanProcessors.length === 0) return NOOP;
   const { NodeTracerProvider } = await import('@opentelemetry/sdk-trace-node');
   const { detectResources, envDetector, resourceFromAttributes } = await import('@opentelemetry/resources');
@@ -61,7 +108,11 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
   diag.setLogger(
     {
       error: (msg: string) => logger.warn({ telemetry: true }, msg),
-      warn: (msg: string) => logger.warn({ telemetry: true }, msg),
+      warn: (msg: string) => {
+        const dropped = DROPPED.exec(msg);
+        if (dropped) counts.dropped += Number(dropped[1]);
+        logger.warn({ telemetry: true }, msg);
+      },
       info: () => undefined,
       debug: () => undefined,
       verbose: () => undefined,
@@ -80,13 +131,14 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
     return NOOP;
   }
   return {
-    shutdown: async () => {
+    droppedSpans: () => counts.dropped,
+    shutdown: async (deadlineMs = SHUTDOWN_MS) => {
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<void>((resolve) => {
         timer = setTimeout(() => {
-          logger.warn({ ms: SHUTDOWN_MS }, 'telemetry flush did not finish in time; spans may be lost');
+          logger.warn({ ms: deadlineMs }, 'telemetry flush did not finish in time; spans may be lost');
           resolve();
-        }, SHUTDOWN_MS);
+        }, deadlineMs);
       });
       try {
         await Promise.race([provider.shutdown(), deadline]);
@@ -95,6 +147,7 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
       } finally {
         clearTimeout(timer);
       }
+      return { spansLost: counted ? Math.max(0, counts.ended - counts.exported) : 0 };
     },
   };
 }
