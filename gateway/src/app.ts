@@ -2,16 +2,23 @@
  * Composition: builds the broker from a frozen configuration — policy evaluator, credentials,
  * forwarder, decision log, the tunnel listener and the admin listener — and stops it cleanly.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { trace } from '@opentelemetry/api';
 import { StreamDecisionLog } from './audit/decision-log';
 import type { DecisionLog } from './audit/decision-log';
+import { readSecret } from './config/secrets';
 import type { Env } from './config/secrets';
 import type { BrokerConfig } from './config/types';
+import { BundlePoller } from './policy/bundle-service';
 import { UnloadedEvaluator, WasmEvaluator } from './policy/evaluate';
+import { PolicyHolder } from './policy/reload';
+import type { Lease, ReloadOutcome } from './policy/reload';
+import { watchBundle } from './policy/watch';
 import { WorkerEvaluator } from './policy/worker-evaluator';
 import type { PolicyEvaluator } from './policy/types';
 import { credentialsFor } from './proxy/credentials';
@@ -48,7 +55,10 @@ export interface RunningBroker {
   /** Port of the tunnel listener. */
   port: number;
   adminPort: number;
-  evaluator: PolicyEvaluator;
+  /** The evaluator in service now (it changes on reload). */
+  readonly evaluator: PolicyEvaluator;
+  /** Load the bundle again (file or bundle service); a bundle that fails a check is refused and the old one stays. */
+  reload(trigger: string): Promise<ReloadOutcome>;
   decisionLog: DecisionLog;
   /** Stop accepting, let in-flight requests finish within `graceMs`, flush the log. */
   close(graceMs?: number): Promise<void>;
@@ -80,7 +90,6 @@ function listen(server: http.Server, host: string, port: number): Promise<number
 /** Start the broker's listeners. Throws when a listener cannot bind. */
 export async function startBroker(options: BrokerOptions): Promise<RunningBroker> {
   const { config, logger } = options;
-  const evaluator = options.evaluator ?? (await loadEvaluator(config, logger));
   const decisionLog = options.decisionLog ?? new StreamDecisionLog(config.telemetry.decisionLog, logger);
   const ca = config.proxy.caFile ? readFileSync(config.proxy.caFile, 'utf8') : undefined;
   const tracer = trace.getTracer(TRACER_NAME, VERSION);
@@ -88,11 +97,15 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   const metrics = new Metrics();
   /** Decision records being masked and written. */
   const records = new Set<Promise<void>>();
+  const policy = await startPolicy(options, metrics, () => Promise.all([...records]).then(() => undefined), ca);
+  /** The evaluator a request leased on arrival, for everything it does until its record is written. */
+  const pinned = new AsyncLocalStorage<PolicyEvaluator>();
+  const evaluator = (): PolicyEvaluator => pinned.getStore() ?? policy.current();
   const handlerOptions = {
     policy: config.policy,
     integrations: config.integrations,
     surfaces: compileSurfaces(config.integrations),
-    evaluator: () => evaluator,
+    evaluator,
     credentials: credentialsFor(config.integrations, options.env),
     forwarder,
     decisionLog,
@@ -105,12 +118,24 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
       void writing.finally(() => records.delete(writing));
     },
   };
-  const server = http.createServer({ requestTimeout: config.proxy.timeoutMs + config.proxy.idleTimeoutMs }, brokerHandler(handlerOptions));
-  server.on('clientError', brokerClientErrorHandler(handlerOptions));
+  const handle = brokerHandler(handlerOptions);
+  const onClientError = brokerClientErrorHandler(handlerOptions);
+  const server = http.createServer({ requestTimeout: config.proxy.timeoutMs + config.proxy.idleTimeoutMs }, (req, res) => {
+    const lease = policy.acquire();
+    // After the handler's own 'close' listener, which starts the decision record (tracked).
+    res.once('close', () => setImmediate(lease.release));
+    pinned.run(lease.evaluator, () => handle(req, res));
+  });
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    const lease = policy.acquire();
+    pinned.run(lease.evaluator, () => onClientError(err, socket));
+    setImmediate(lease.release);
+  });
   const tunnel = options.tunnel ?? null;
   const admin = http.createServer(
     adminHandler({
-      notReadyReason: () => (!evaluator.ready ? 'policy bundle not loaded' : (tunnel?.notReadyReason() ?? null)),
+      notReadyReason: () => (!evaluator().ready ? 'policy bundle not loaded' : (tunnel?.notReadyReason() ?? null)),
+      details: () => ({ revision: evaluator().revision }),
       metrics: async () => metrics.text() + (tunnel ? await tunnel.metrics() : ''),
     }),
   );
@@ -120,13 +145,15 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     adminPort = await listen(admin, config.admin.host, config.admin.port);
   } catch (err) {
     server.close();
+    await policy.close();
     throw err;
   }
-  logger.info({ host: options.listenHost ?? config.listen.host, port, adminPort, revision: evaluator.revision }, 'broker listening');
+  logger.info({ host: options.listenHost ?? config.listen.host, port, adminPort, revision: evaluator().revision }, 'broker listening');
 
   let closing: Promise<void> | null = null;
   const close = (graceMs = config.shutdown.graceSeconds * 1000): Promise<void> => {
     closing ??= (async () => {
+      policy.stop();
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), graceMs);
@@ -137,9 +164,97 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
       forwarder.close();
       await Promise.all(records);
       await decisionLog.flush();
-      if (options.evaluator === undefined) await evaluator.close();
+      await policy.close();
     })();
     return closing;
   };
-  return { port, adminPort, evaluator, decisionLog, close };
+  return {
+    port,
+    adminPort,
+    get evaluator() {
+      return evaluator();
+    },
+    reload: (trigger) => policy.reload(trigger),
+    decisionLog,
+    close,
+  };
+}
+
+/** The policy in service and how it is replaced. */
+interface PolicyInService {
+  current(): PolicyEvaluator;
+  acquire(): Lease;
+  reload(trigger: string): Promise<ReloadOutcome>;
+  /** Stop watching and polling. */
+  stop(): void;
+  /** Close the evaluators (after `stop` and the drain). */
+  close(): Promise<void>;
+}
+
+/**
+ * Load the bundle (file, or the bundle service) and keep it fresh. A bundle that cannot be
+ * loaded at start is fatal (exit 2) unless `policy.onLoadFailure` is `deny`. An evaluator given
+ * in the options (tests, tools) is used as it is, never reloaded nor closed.
+ */
+async function startPolicy(options: BrokerOptions, metrics: Metrics, settle: () => Promise<void>, ca: string | undefined): Promise<PolicyInService> {
+  const given = options.evaluator;
+  if (given !== undefined) {
+    return {
+      current: () => given,
+      acquire: () => ({ evaluator: given, release: () => undefined }),
+      reload: () => Promise.resolve({ ok: false, reason: 'this broker was given its evaluator; there is nothing to reload' }),
+      stop: () => undefined,
+      close: () => Promise.resolve(),
+    };
+  }
+  const { config, logger, env } = options;
+  const holder = new PolicyHolder({
+    policy: config.policy,
+    integrations: config.integrations,
+    env,
+    logger,
+    settle,
+    observer: { reloaded: (result, revision) => metrics.policyLoaded(result, revision) },
+  });
+  const service = config.policy.service;
+  const poller =
+    service.url === ''
+      ? null
+      : new BundlePoller({
+          service,
+          token: service.token.env !== null || service.token.file !== null || service.token.literal !== null ? readSecret(service.token, 'policy.service.token', env) : null,
+          ca,
+          load: (bytes, label) => holder.reloadBytes('bundle service', bytes, label),
+          failed: (reason) => {
+            logger.error({ source: service.url, err: reason, revision: holder.current().revision }, 'policy bundle service poll failed; the policy in service stays');
+            metrics.policyLoaded('failed', holder.current().revision);
+          },
+        });
+  const first = poller !== null ? ((await poller.poll()) ?? { ok: false as const, reason: 'the bundle service sent no bundle' }) : await holder.reloadFile('start');
+  if (!first.ok) {
+    if (config.policy.onLoadFailure === 'exit') {
+      await holder.close();
+      throw Object.assign(new Error(`policy bundle not loaded: ${first.reason}`), { exitCode: 2 });
+    }
+    logger.error({ bundle: service.url || config.policy.bundle, err: first.reason }, 'policy bundle not loaded; every request is denied until a reload succeeds');
+  }
+  const watch =
+    poller === null && config.policy.watch
+      ? watchBundle(
+          config.policy.bundle,
+          () => void holder.reloadFile('file change'),
+          (err) => logger.warn({ bundle: config.policy.bundle, err: err.message }, 'cannot watch the policy bundle; SIGHUP still reloads it'),
+        )
+      : null;
+  poller?.start();
+  return {
+    current: () => holder.current(),
+    acquire: () => holder.acquire(),
+    reload: async (trigger) => (poller !== null ? ((await poller.poll()) ?? { ok: true, revision: holder.current().revision }) : holder.reloadFile(trigger)),
+    stop: () => {
+      watch?.close();
+      poller?.stop();
+    },
+    close: () => holder.close(),
+  };
 }

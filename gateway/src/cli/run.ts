@@ -50,16 +50,24 @@ export async function run(io: CommandIo): Promise<number> {
   const onSignal = (signal: NodeJS.Signals): void => end({ why: signal, code: 0 });
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // SIGHUP reloads the policy and never ends the process (Node's default for it is to exit),
+  // also while the broker is still starting: the reload then has nothing to replace yet.
+  let broker: RunningBroker | null = null;
+  const onHangup = (): void => {
+    if (broker === null) return void logger.warn('SIGHUP before the broker started; the bundle being loaded stays');
+    void broker.reload('SIGHUP');
+  };
+  process.on('SIGHUP', onHangup);
 
   const telemetry = await startTelemetry({ config: config.telemetry, logger });
   let tunnel: Tunnel | null = null;
-  let broker: RunningBroker | null = null;
   const cleanup = async (): Promise<void> => {
     await broker?.close();
     await tunnel?.stop();
     await telemetry.shutdown();
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
+    process.off('SIGHUP', onHangup);
   };
 
   try {

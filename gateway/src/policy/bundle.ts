@@ -17,24 +17,50 @@ const MAX_MEMBER_BYTES = 64 * 1024 * 1024;
 
 /** Read a bundle file. Throws an Error with a message fit for the operator log. */
 export function readBundle(file: string): Bundle {
+  return bundleOf(readBundleMembers(file), file);
+}
+
+/** Every member of a bundle file, by name with one leading slash (for signature checks). */
+export function readBundleMembers(file: string): Map<string, Buffer> {
   const members = new Map<string, Buffer>();
   let tooLarge = '';
+  try {
+    readMembers(file, members, (name) => (tooLarge = name));
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    throw new Error(`bundle ${file}: not a readable .tar.gz bundle (${typeof code === 'string' ? code : 'unreadable'})`);
+  }
+  if (tooLarge) throw new Error(`bundle ${file}: ${tooLarge} is larger than ${MAX_MEMBER_BYTES} bytes`);
+  if (members.size === 0) throw new Error(`bundle ${file}: not a readable .tar.gz bundle (no files)`);
+  return members;
+}
+
+/** Collect the members; tar's warnings (a bad archive, a truncated one) are thrown. */
+function readMembers(file: string, members: Map<string, Buffer>, onTooLarge: (name: string) => void): void {
   list({
     file,
     sync: true,
+    strict: true,
     onReadEntry: (entry) => {
       const name = entry.path.replace(/^\/+/, '/').replace(/^(?!\/)/, '/');
+      // Directories and links carry no content of their own.
+      if (entry.type !== 'File' && entry.type !== 'OldFile' && entry.type !== 'ContiguousFile') return entry.resume();
+      // Two members of one name: which one is verified and which one loaded must never differ.
+      if (members.has(name)) throw Object.assign(new Error(`duplicate member ${name}`), { code: `duplicate member ${name}` });
       const chunks: Buffer[] = [];
       let size = 0;
       entry.on('data', (chunk: Buffer) => {
         size += chunk.length;
-        if (size > MAX_MEMBER_BYTES) tooLarge = name;
+        if (size > MAX_MEMBER_BYTES) onTooLarge(name);
         else chunks.push(chunk);
       });
       entry.on('end', () => members.set(name, Buffer.concat(chunks)));
     },
   });
-  if (tooLarge) throw new Error(`bundle ${file}: ${tooLarge} is larger than ${MAX_MEMBER_BYTES} bytes`);
+}
+
+/** The parts the evaluator needs. */
+export function bundleOf(members: ReadonlyMap<string, Buffer>, file: string): Bundle {
   const wasm = members.get('/policy.wasm');
   if (!wasm || wasm.length === 0) throw new Error(`bundle ${file}: no /policy.wasm (build it with opa build -t wasm)`);
   const data = parseJson(members.get('/data.json'), file, '/data.json') ?? {};

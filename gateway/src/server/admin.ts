@@ -4,6 +4,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 export interface AdminOptions {
   /** Why the broker is not ready, or null when it is. */
   notReadyReason: () => string | null;
+  /** Facts added to a ready /readyz answer (the policy revision in service). */
+  details?: () => Record<string, string>;
   metrics: () => Promise<string>;
 }
 
@@ -22,8 +24,9 @@ export function adminHandler(options: AdminOptions): (req: IncomingMessage, res:
         return send(res, 200, 'application/json', '{"status":"ok"}\n');
       case '/readyz': {
         const why = options.notReadyReason();
+        const details = options.details?.();
         return why === null
-          ? send(res, 200, 'application/json', '{"status":"ready"}\n')
+          ? send(res, 200, 'application/json', `${JSON.stringify({ status: 'ready', ...(details ? { details } : {}) })}\n`)
           : send(res, 503, 'application/json', `${JSON.stringify({ status: 'not ready', reason: why })}\n`);
       }
       case '/metrics':

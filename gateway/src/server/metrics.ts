@@ -5,6 +5,14 @@ export class Metrics {
   private readonly decisions = new Map<string, number>();
   private evalNsTotal = 0;
   private evaluations = 0;
+  private readonly policyLoads = { ok: 0, failed: 0 };
+  private revision: string | null = null;
+
+  /** Count one bundle load (start, reload, bundle service poll) and note the revision in service. */
+  policyLoaded(result: 'ok' | 'failed', revision: string): void {
+    this.policyLoads[result] += 1;
+    if (result === 'ok' || this.revision === null) this.revision = revision;
+  }
 
   /** Count one answered request. */
   observe(record: DecisionRecord): void {
@@ -37,7 +45,18 @@ export class Metrics {
       '# HELP rego_broker_policy_evaluations_total Policy evaluations.',
       '# TYPE rego_broker_policy_evaluations_total counter',
       `rego_broker_policy_evaluations_total ${this.evaluations}`,
+      '# HELP rego_broker_policy_loads_total Policy bundle loads (start, reload, bundle service), by result; a failed one leaves the old bundle in service.',
+      '# TYPE rego_broker_policy_loads_total counter',
+      `rego_broker_policy_loads_total{result="ok"} ${this.policyLoads.ok}`,
+      `rego_broker_policy_loads_total{result="failed"} ${this.policyLoads.failed}`,
     );
+    if (this.revision !== null) {
+      lines.push(
+        '# HELP rego_broker_policy_bundle_info The policy bundle in service (revision label; empty when none is loaded).',
+        '# TYPE rego_broker_policy_bundle_info gauge',
+        `rego_broker_policy_bundle_info{revision="${this.revision.replace(/["\\\n]/g, '_')}"} 1`,
+      );
+    }
     return `${lines.join('\n')}\n`;
   }
 }
