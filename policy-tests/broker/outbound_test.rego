@@ -1,26 +1,42 @@
-# Tests of the broker/outbound entrypoint (relayed webhooks).
+# Tests of the broker/outbound entrypoint (relayed webhooks): the mechanism (version,
+# direction, dispatch on type, customer rules, deny wins, hints). What each type relays is in
+# policy-tests/outbound/.
 package broker.outbound_test
 
-import data.fixtures
+import data.outbound.tests.fixtures
 
-webhook := object.union(
-	fixtures.request({"method": "POST", "segments": ["relay", "scanner"], "body": {"action": "opened"}}),
-	{"direction": "outbound"},
-)
+webhook := fixtures.webhook({"event": "issues", "action": "opened"})
 
-test_default_deny if {
+test_nothing_relays_an_issue_event if {
 	got := data.broker.outbound with input as webhook
-	got == {"allow": false, "rule": "broker.outbound.deny.default", "reasons": ["no outbound rule"], "status": 403}
+	got.allow == false
+	got.rule == "broker.outbound.deny.no_matching_rule"
+	got.status == 403
+	got.reasons == ["no outbound rule of integration type github relays event issues of relay scanner"]
 }
 
-test_allowed_by_outbound_rule if {
+test_allowed_by_customer_outbound_rule if {
 	got := data.broker.outbound with input as webhook
-		with data.outbound.allowed_by as {"outbound.scanner.pull_request"}
+		with data.outbound.allowed_by as {"outbound.scanner.issues"}
 	got == {
 		"allow": true,
-		"rule": "outbound.scanner.pull_request",
-		"reasons": ["allowed by outbound.scanner.pull_request"],
+		"rule": "outbound.scanner.issues",
+		"reasons": ["allowed by outbound.scanner.issues"],
 	}
+}
+
+test_customer_deny_wins if {
+	got := data.broker.outbound with input as fixtures.webhook({"event": "ping"})
+		with data.outbound.deny as {"no pings from this relay"}
+	got.allow == false
+	got.rule == "broker.outbound.deny.relay_deny"
+	got.reasons == ["no pings from this relay"]
+}
+
+test_unknown_type_relays_nothing if {
+	got := data.broker.outbound with input as fixtures.webhook({"type": "jira", "event": "ping"})
+	got.allow == false
+	got.rule == "broker.outbound.deny.no_matching_rule"
 }
 
 test_inbound_direction_denied if {
@@ -36,4 +52,9 @@ test_wrong_version_denied if {
 		with data.outbound.allowed_by as {"outbound.any"}
 	got.allow == false
 	got.rule == "broker.outbound.deny.input_version"
+}
+
+test_default_when_input_unusable if {
+	got := data.broker.outbound with input as {"version": "rego-broker/v1", "direction": "outbound", "integration": {"type": "github"}}
+	got.allow == false
 }
