@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { trace } from '@opentelemetry/api';
 import { StreamDecisionLog } from './audit/decision-log';
+import { decisionLogMetrics } from './audit/metrics-text';
 import type { DecisionLog } from './audit/decision-log';
 import { readSecret } from './config/secrets';
 import type { Env } from './config/secrets';
@@ -49,6 +50,8 @@ export interface BrokerOptions {
   /** Host the tunnel listener binds: the tunnel address, or `config.listen.host`. */
   listenHost?: string;
   tunnel?: TunnelView | null;
+  /** Spans dropped so far, for `/metrics` (from the telemetry setup). */
+  droppedSpans?: () => number;
 }
 
 export interface RunningBroker {
@@ -62,6 +65,16 @@ export interface RunningBroker {
   decisionLog: DecisionLog;
   /** Stop accepting, let in-flight requests finish within `graceMs`, flush the log. */
   close(graceMs?: number): Promise<void>;
+  /** What the decision log could not keep: records lost so far and, after `close`, those left unwritten. */
+  unrecorded(): CloseSummary;
+}
+
+/** What a shutdown could not do: decision records lost over the broker's life or left unwritten at the end. */
+export interface CloseSummary {
+  /** Records not written within `shutdown.flushSeconds` (still being masked, or buffered). */
+  recordsUnwritten: number;
+  /** Records dropped while running (`telemetry.decisionLog.onFailure: serve`). */
+  recordsLost: number;
 }
 
 /** Load the configured bundle, or stand in with an evaluator that denies everything. */
@@ -75,6 +88,13 @@ export async function loadEvaluator(config: BrokerConfig, logger: Logger): Promi
     logger.error({ bundle: config.policy.bundle, err: why }, 'policy bundle not loaded; every request will be denied');
     return new UnloadedEvaluator(why);
   }
+}
+
+/** Wait for `work`, but no longer than `ms`. */
+async function withDeadline(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
 
 function listen(server: http.Server, host: string, port: number): Promise<number> {
@@ -113,6 +133,10 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     tracer,
     labels: { app: 'rego-broker', id: randomUUID(), version: VERSION },
     decisionLogMaxBodyBytes: config.telemetry.decisionLog.maxBodyBytes,
+    admission: (): string | null =>
+      config.telemetry.decisionLog.onFailure === 'refuse' && records.size >= config.telemetry.decisionLog.maxPendingRecords
+        ? `${records.size} decision records still being built`
+        : decisionLog.refusal(),
     track: (writing: Promise<void>): void => {
       records.add(writing);
       void writing.finally(() => records.delete(writing));
@@ -134,9 +158,9 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   const tunnel = options.tunnel ?? null;
   const admin = http.createServer(
     adminHandler({
-      notReadyReason: () => (!evaluator().ready ? 'policy bundle not loaded' : (tunnel?.notReadyReason() ?? null)),
+      notReadyReason: () => (!evaluator().ready ? 'policy bundle not loaded' : (decisionLog.refusal() ?? tunnel?.notReadyReason() ?? null)),
       details: () => ({ revision: evaluator().revision }),
-      metrics: async () => metrics.text() + (tunnel ? await tunnel.metrics() : ''),
+      metrics: async () => metrics.text() + decisionLogMetrics(decisionLog.stats(), options.droppedSpans?.() ?? 0) + (tunnel ? await tunnel.metrics() : ''),
     }),
   );
   const port = await listen(server, options.listenHost ?? config.listen.host, config.listen.port);
@@ -151,6 +175,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   logger.info({ host: options.listenHost ?? config.listen.host, port, adminPort, revision: evaluator().revision }, 'broker listening');
 
   let closing: Promise<void> | null = null;
+  let recordsUnwritten = 0;
   const close = (graceMs = config.shutdown.graceSeconds * 1000): Promise<void> => {
     closing ??= (async () => {
       policy.stop();
@@ -162,8 +187,13 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
       await new Promise<void>((resolve) => admin.close(() => resolve()));
       admin.closeAllConnections();
       forwarder.close();
-      await Promise.all(records);
-      await decisionLog.flush();
+      // Records still being masked, then the log, each within shutdown.flushSeconds whatever the sink does.
+      const flushMs = config.shutdown.flushSeconds * 1000;
+      const deadline = Date.now() + flushMs;
+      await withDeadline(Promise.all(records), flushMs);
+      const building = records.size;
+      const unwritten = await decisionLog.close(Math.max(0, deadline - Date.now()));
+      recordsUnwritten = building + unwritten;
       await policy.close();
     })();
     return closing;
@@ -177,6 +207,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     reload: (trigger) => policy.reload(trigger),
     decisionLog,
     close,
+    unrecorded: () => ({ recordsUnwritten, recordsLost: decisionLog.stats().lost }),
   };
 }
 

@@ -59,14 +59,24 @@ export async function run(io: CommandIo): Promise<number> {
   };
   process.on('SIGHUP', onHangup);
 
-  const telemetry = await startTelemetry({ config: config.telemetry, logger });
+  // SIGUSR1 reopens the decision log file (logrotate's postrotate); renames are also detected.
+  const onReopen = (): void => {
+    logger.info('SIGUSR1: reopening the decision log');
+    broker?.decisionLog.reopen();
+  };
+  process.on('SIGUSR1', onReopen);
+
+  const flushMs = config.shutdown.flushSeconds * 1000;
+  const telemetry = await startTelemetry({ config: config.telemetry, logger, exportTimeoutMs: flushMs });
+  let spansLost = 0;
   let tunnel: Tunnel | null = null;
   const cleanup = async (): Promise<void> => {
     await broker?.close();
     await tunnel?.stop();
-    await telemetry.shutdown();
+    spansLost = (await telemetry.shutdown(flushMs)).spansLost;
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
+    process.off('SIGUSR1', onReopen);
     process.off('SIGHUP', onHangup);
   };
 
@@ -88,6 +98,7 @@ export async function run(io: CommandIo): Promise<number> {
         logger,
         listenHost: tunnel?.address,
         tunnel: tunnel ? tunnelView(tunnel) : null,
+        droppedSpans: () => telemetry.droppedSpans(),
       });
     }
   } catch (err) {
@@ -100,10 +111,20 @@ export async function run(io: CommandIo): Promise<number> {
   const { why, code } = state.outcome ?? { why: 'unknown', code: 1 };
   logger.info({ why }, 'shutting down');
   await cleanup();
-  logger.info('stopped');
+  const { recordsUnwritten, recordsLost } = broker?.unrecorded() ?? { recordsUnwritten: 0, recordsLost: 0 };
+  const lost = recordsUnwritten + recordsLost;
+  // The last line says what could not be kept; losing decision records is a failed run.
+  (lost > 0 ? logger.error.bind(logger) : logger.info.bind(logger))({ recordsUnwritten, recordsLost, spansLost }, 'stopped');
   logger.flush();
-  return code;
+  const exitCode = lost > 0 && code === 0 ? 1 : code;
+  // Shutdown is bounded: a write stuck in the kernel (a pipe nobody reads) or a socket to a dead
+  // collector must not keep the process alive. Unref'd, so a clean exit is not delayed.
+  setTimeout(() => process.exit(exitCode), EXIT_GRACE_MS).unref();
+  return exitCode;
 }
+
+/** How long the process may linger after `stopped` before it is ended regardless. */
+const EXIT_GRACE_MS = 1000;
 
 async function openTunnel(
   config: BrokerConfig,

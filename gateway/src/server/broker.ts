@@ -49,6 +49,11 @@ export interface BrokerHandlerOptions {
   decisionLogMaxBodyBytes: number;
   /** Records are masked off the event loop; shutdown waits for the ones still on their way. */
   track(writing: Promise<void>): void;
+  /**
+   * Why a new request cannot be recorded now (decision log full or failing, failing closed),
+   * or null. Asked on arrival: a request refused here is neither judged nor proxied nor recorded.
+   */
+  admission(): string | null;
 }
 
 /** Build, mask and write one decision record; a failure here never reaches the caller. */
@@ -94,6 +99,16 @@ export function brokerHandler(options: BrokerHandlerOptions): (req: IncomingMess
     serverSpan.setAttribute(semconv.ATTR_DECISION_ID, ctx.decisionId);
     const spanContext = serverSpan.spanContext();
     let status = 0;
+    // Refused before anything else: the broker serves nothing it could not account for.
+    const refused = options.admission();
+    if (refused !== null) {
+      deny(ctx, ErrorCode.DECISION_LOG_UNAVAILABLE, [refused]);
+      options.metrics.refused();
+      serverSpan.setAttributes({ [semconv.ATTR_ERROR_CODE]: ErrorCode.DECISION_LOG_UNAVAILABLE, [semconv.ATTR_DECISION_ALLOW]: false });
+      res.setHeader('retry-after', '1');
+      sendError(res, ErrorCode.DECISION_LOG_UNAVAILABLE, ctx.decisionId, ctx.reasons, undefined, true);
+      return;
+    }
     res.on('close', () => {
       writeRecord(options, {
         decisionId: ctx.decisionId,
@@ -109,7 +124,8 @@ export function brokerHandler(options: BrokerHandlerOptions): (req: IncomingMess
         startedAt: ctx.startedAt,
         labels: options.labels,
         dryRun: options.policy.dryRun,
-        aborted: !res.writableFinished,
+        // An upstream that failed mid-response is its fault, not the caller's (outcome.error says which).
+        aborted: !res.writableFinished && !ctx.outcome?.error,
         requestBody: ctx.body.length > 0 ? ctx.body : null,
         maxBodyBytes: options.decisionLogMaxBodyBytes,
       });

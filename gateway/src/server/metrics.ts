@@ -5,6 +5,14 @@ export class Metrics {
   private readonly decisions = new Map<string, number>();
   private evalNsTotal = 0;
   private evaluations = 0;
+  /** Upstream failures by what failed (errno, `timeout`, `upstream_aborted`, `response_deadline`). */
+  private readonly upstreamErrors = new Map<string, number>();
+  private refusals = 0;
+
+  /** Count one request refused on arrival because its record could not be kept. */
+  refused(): void {
+    this.refusals += 1;
+  }
   private readonly policyLoads = { ok: 0, failed: 0 };
   private revision: string | null = null;
 
@@ -18,9 +26,11 @@ export class Metrics {
   observe(record: DecisionRecord): void {
     const r = record.result as { allow?: unknown; code?: unknown } | null;
     const allowed = r !== null && r.allow === true;
-    const code = allowed ? 'ALLOWED' : typeof r?.code === 'string' ? r.code : 'POLICY_DENIED';
+    const code = allowed ? upstreamCode(record) : typeof r?.code === 'string' ? r.code : 'POLICY_DENIED';
     const key = `${allowed ? 'allow' : 'deny'}|${code}`;
     this.decisions.set(key, (this.decisions.get(key) ?? 0) + 1);
+    const error = record.upstream?.error;
+    if (error) this.upstreamErrors.set(error, (this.upstreamErrors.get(error) ?? 0) + 1);
     const evalNs = record.metrics.timer_eval_ns ?? 0;
     if (evalNs > 0) {
       this.evalNsTotal += evalNs;
@@ -31,6 +41,12 @@ export class Metrics {
   /** Prometheus exposition text. */
   text(): string {
     const lines = [
+      '# HELP rego_broker_upstream_errors_total Allowed requests whose upstream exchange failed, by error.',
+      '# TYPE rego_broker_upstream_errors_total counter',
+      ...[...this.upstreamErrors].map(([error, n]) => `rego_broker_upstream_errors_total{error="${error.replace(/["\\\n]/g, '_')}"} ${n}`),
+      '# HELP rego_broker_decision_log_refused_total Requests refused on arrival (DECISION_LOG_UNAVAILABLE) because their record could not be kept.',
+      '# TYPE rego_broker_decision_log_refused_total counter',
+      `rego_broker_decision_log_refused_total ${this.refusals}`,
       '# HELP rego_broker_decisions_total Requests answered on /proxy, by result and code.',
       '# TYPE rego_broker_decisions_total counter',
     ];
@@ -59,4 +75,15 @@ export class Metrics {
     }
     return `${lines.join('\n')}\n`;
   }
+}
+
+/**
+ * The code an allowed request is counted under: ALLOWED, or the upstream failure the caller got
+ * (a 502 or 504 the broker answered itself is not a plain allow).
+ */
+function upstreamCode(record: DecisionRecord): string {
+  if (!record.upstream?.error) return 'ALLOWED';
+  if (record.status === 504) return 'UPSTREAM_TIMEOUT';
+  if (record.status === 502) return 'UPSTREAM_UNREACHABLE';
+  return 'UPSTREAM_ABORTED';
 }
