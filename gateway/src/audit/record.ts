@@ -54,7 +54,7 @@ function safeTarget(target: string): string {
 async function loggedInput(f: RecordFacts): Promise<{ input: JsonValue; erased?: string[] }> {
   const j = f.judgement;
   if (j?.input) {
-    const masked = await f.evaluator.mask(j.input, j.raw ?? null, j.inputJson ?? undefined);
+    const masked = await f.evaluator.mask(j.input, j.raw ?? null, j.inputJson ?? undefined, j.maskSet);
     return masked.erased.length > 0 ? { input: masked.input, erased: masked.erased } : { input: masked.input };
   }
   if (j?.url) {

@@ -37,6 +37,8 @@ export interface RequestContext {
   /** evaluate: the validated decision and the document as the policy returned it. */
   decision: Decision | null;
   raw: JsonValue | null;
+  /** The decision log mask's result set, when the evaluation computed it with the decision. */
+  maskSet: unknown;
   evalNs: number;
   /** The deny, once, or null while the request may go on. */
   code: ErrorCode | null;
@@ -74,6 +76,7 @@ export function newContext(arrival: Arrival): RequestContext {
     inputJson: null,
     decision: null,
     raw: null,
+    maskSet: undefined,
     evalNs: 0,
     code: null,
     reasons: [],

@@ -113,6 +113,7 @@ export async function gate(ctx: RequestContext, options: GateOptions): Promise<v
   }
   ctx.decision = result.decision;
   ctx.raw = result.raw;
+  ctx.maskSet = result.maskSet;
   if (result.decision.allow) return;
   if (options.policy.dryRun) ctx.dryRun = true;
   else deny(ctx, ErrorCode.POLICY_DENIED, result.decision.reasons, result.decision.status);

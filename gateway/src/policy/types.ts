@@ -94,7 +94,7 @@ export interface EvaluateOptions {
 
 /** Outcome of an evaluation: a decision, or a failure that must deny. */
 export type EvaluationResult =
-  | { ok: true; decision: Decision; raw: JsonValue; evalNs: number; inputJson?: string }
+  | { ok: true; decision: Decision; raw: JsonValue; evalNs: number; inputJson?: string; maskSet?: unknown }
   | { ok: false; reason: string; evalNs: number; inputJson?: string; timedOut?: boolean };
 
 /**
@@ -114,9 +114,10 @@ export interface PolicyEvaluator {
   /**
    * Apply `system/log/mask` for the decision log: to a copy of the input when something is
    * erased; when nothing is, the input itself (never modified). `inputJson` is the input's
-   * JSON text from `evaluate`, when the caller kept it, so it is not serialized twice.
+   * JSON text from `evaluate`, when the caller kept it, so it is not serialized twice; `maskSet`
+   * is the mask's result set when the evaluation already computed it (`EvaluationResult.maskSet`).
    */
-  mask(input: PolicyInput, result: JsonValue, inputJson?: string): Promise<MaskedInput>;
+  mask(input: PolicyInput, result: JsonValue, inputJson?: string, maskSet?: unknown): Promise<MaskedInput>;
   /** Release what the evaluator holds (threads, instances). */
   close(): Promise<void>;
 }

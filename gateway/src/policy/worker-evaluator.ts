@@ -22,10 +22,17 @@ interface Job {
   id: number;
   text: string;
   entrypoint: string;
+  /**
+   * Also evaluate this mask entrypoint on `{input, result}` once the decision is in, in the same
+   * job: the input crosses to the worker once, and the record needs no second round trip.
+   */
+  mask?: string;
 }
 
-/** The worker's answer: a result set, or why evaluation failed. */
-type Reply = { id: number; ok: true; resultSet: unknown; evalNs: number } | { id: number; ok: false; error: string; evalNs: number };
+/** The worker's answer: a result set (and the mask's), or why evaluation failed. */
+type Reply =
+  | { id: number; ok: true; resultSet: unknown; maskSet?: unknown; evalNs: number }
+  | { id: number; ok: false; error: string; evalNs: number };
 
 /** The worker's first message: the policy is instantiated and evaluations start now. */
 interface Ready {
@@ -64,7 +71,18 @@ function workerMain(evaluateRun: typeof run): void {
     const start = process.hrtime.bigint();
     try {
       const resultSet = evaluateRun(policy, job.text, job.entrypoint, codec);
-      parentPort.postMessage({ id: job.id, ok: true, resultSet, evalNs: Number(process.hrtime.bigint() - start) });
+      const evalNs = Number(process.hrtime.bigint() - start);
+      let maskSet: unknown;
+      if (job.mask !== undefined) {
+        const result = (resultSet as Array<{ result?: unknown }> | null)?.[0]?.result ?? null;
+        try {
+          maskSet = evaluateRun(policy, `{"input":${job.text},"result":${JSON.stringify(result)}}`, job.mask, codec);
+        } catch {
+          // The record then asks for the mask again, or logs only what cannot hold a secret.
+          policy = instantiate();
+        }
+      }
+      parentPort.postMessage({ id: job.id, ok: true, resultSet, maskSet, evalNs });
     } catch (err) {
       // A trap or an out-of-memory leaves the instance unusable: start from a fresh one.
       policy = instantiate();
@@ -109,19 +127,30 @@ export class WorkerEvaluator implements PolicyEvaluator {
       return Promise.resolve({ ok: false, reason: `policy input could not be serialized: ${(err as Error).message}`, evalNs: 0 });
     }
     return new Promise((resolve) => {
-      this.submit(text, options.entrypoint ?? 'broker/decision', {
-        reply: (r) =>
-          resolve(r.ok ? checkedResult(r.resultSet, r.evalNs, text) : { ok: false, reason: `policy evaluation failed: ${r.error}`, evalNs: r.evalNs, inputJson: text }),
+      const mask = this.local.entrypoints.includes(MASK_ENTRYPOINT) ? MASK_ENTRYPOINT : undefined;
+      this.submit(text, options.entrypoint ?? 'broker/decision', mask, {
+        reply: (r) => {
+          if (!r.ok) return resolve({ ok: false, reason: `policy evaluation failed: ${r.error}`, evalNs: r.evalNs, inputJson: text });
+          const result = checkedResult(r.resultSet, r.evalNs, text);
+          resolve(r.maskSet === undefined || !result.ok ? result : { ...result, maskSet: r.maskSet });
+        },
         fail: (reason, evalNs, timedOut) => resolve({ ok: false, reason, evalNs, inputJson: text, ...(timedOut ? { timedOut } : {}) }),
       });
     });
   }
 
-  mask(input: PolicyInput, result: JsonValue, inputJson?: string): Promise<MaskedInput> {
+  mask(input: PolicyInput, result: JsonValue, inputJson?: string, maskSet?: unknown): Promise<MaskedInput> {
     if (!this.local.entrypoints.includes(MASK_ENTRYPOINT)) return this.local.mask(input, result, inputJson);
     const text = inputJson ?? JSON.stringify(input);
+    if (maskSet !== undefined) {
+      try {
+        return Promise.resolve(maskedFrom(input, text, maskSet));
+      } catch {
+        return Promise.resolve(maskFailed(input));
+      }
+    }
     return new Promise((resolve) => {
-      this.submit(maskDocument(text, result), MASK_ENTRYPOINT, {
+      this.submit(maskDocument(text, result), MASK_ENTRYPOINT, undefined, {
         reply: (r) => {
           try {
             resolve(r.ok ? maskedFrom(input, text, r.resultSet) : maskFailed(input));
@@ -141,9 +170,9 @@ export class WorkerEvaluator implements PolicyEvaluator {
     await this.worker.terminate();
   }
 
-  private submit(text: string, entrypoint: string, handlers: Omit<Pending, 'job'>): void {
+  private submit(text: string, entrypoint: string, mask: string | undefined, handlers: Omit<Pending, 'job'>): void {
     if (this.closed) return handlers.fail('the policy evaluator is closed', 0, false);
-    const job: Job = { id: this.nextId++, text, entrypoint };
+    const job: Job = mask === undefined ? { id: this.nextId++, text, entrypoint } : { id: this.nextId++, text, entrypoint, mask };
     this.queue.push({ job, ...handlers });
     this.worker.postMessage(job);
     if (this.queue.length === 1) this.arm();

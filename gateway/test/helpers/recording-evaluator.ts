@@ -19,8 +19,8 @@ export class RecordingEvaluator implements PolicyEvaluator {
     return this.inner.evaluate(input, options);
   }
 
-  mask(input: PolicyInput, result: JsonValue, inputJson?: string): Promise<MaskedInput> {
-    return this.inner.mask(input, result, inputJson);
+  mask(input: PolicyInput, result: JsonValue, inputJson?: string, maskSet?: unknown): Promise<MaskedInput> {
+    return this.inner.mask(input, result, inputJson, maskSet);
   }
 
   close(): Promise<void> {
