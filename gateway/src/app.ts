@@ -28,6 +28,8 @@ import { compileSurfaces } from './request/resolve';
 import { adminHandler } from './server/admin';
 import { brokerClientErrorHandler, brokerHandler } from './server/broker';
 import { Metrics } from './server/metrics';
+import { startRelay } from './relay';
+import type { RunningRelay } from './relay';
 import type { Logger } from './telemetry/logger';
 import { TRACER_NAME } from './telemetry/semconv';
 import { VERSION } from './version';
@@ -58,6 +60,8 @@ export interface RunningBroker {
   /** Port of the tunnel listener. */
   port: number;
   adminPort: number;
+  /** Port of the relay listener, or null when no relay is configured. */
+  relayPort: number | null;
   /** The evaluator in service now (it changes on reload). */
   readonly evaluator: PolicyEvaluator;
   /** Load the bundle again (file or bundle service); a bundle that fails a check is refused and the old one stays. */
@@ -156,11 +160,12 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     setImmediate(lease.release);
   });
   const tunnel = options.tunnel ?? null;
+  let relay: RunningRelay | null = null;
   const admin = http.createServer(
     adminHandler({
       notReadyReason: () => (!evaluator().ready ? 'policy bundle not loaded' : (decisionLog.refusal() ?? tunnel?.notReadyReason() ?? null)),
       details: () => ({ revision: evaluator().revision }),
-      metrics: async () => metrics.text() + decisionLogMetrics(decisionLog.stats(), options.droppedSpans?.() ?? 0) + (tunnel ? await tunnel.metrics() : ''),
+      metrics: async () => metrics.text() + decisionLogMetrics(decisionLog.stats(), options.droppedSpans?.() ?? 0) + (relay ? relay.metrics.text() : '') + (tunnel ? await tunnel.metrics() : ''),
     }),
   );
   const port = await listen(server, options.listenHost ?? config.listen.host, config.listen.port);
@@ -169,6 +174,14 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     adminPort = await listen(admin, config.admin.host, config.admin.port);
   } catch (err) {
     server.close();
+    await policy.close();
+    throw err;
+  }
+  try {
+    relay = await startRelay({ config, env: options.env, evaluator, decisionLog, tracer, logger, labels: handlerOptions.labels, track: handlerOptions.track });
+  } catch (err) {
+    server.close();
+    admin.close();
     await policy.close();
     throw err;
   }
@@ -184,6 +197,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
       const timer = setTimeout(() => server.closeAllConnections(), graceMs);
       await drained;
       clearTimeout(timer);
+      await relay?.close(graceMs);
       await new Promise<void>((resolve) => admin.close(() => resolve()));
       admin.closeAllConnections();
       forwarder.close();
@@ -201,6 +215,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   return {
     port,
     adminPort,
+    relayPort: relay?.port ?? null,
     get evaluator() {
       return evaluator();
     },

@@ -390,7 +390,7 @@ function secretByReference(obj: Record<string, unknown>, prefix: string, where: 
 
 function parseRelayListener(raw: RawConfig, tunnel: TunnelConfig): RelayListenerConfig {
   const r = raw.relay;
-  const signingKey = secretByReference(r as unknown as Record<string, unknown>, 'signingKey', 'relay');
+  const signingKey = secretByReference(r, 'signingKey', 'relay');
   if (signingKey === null && Array.isArray(raw.relays) && raw.relays.length > 0) {
     throw new ConfigError('relay: set signingKeyEnv or signingKeyFile (the key relayed webhooks are signed with, shared with the SaaS)');
   }
