@@ -419,7 +419,7 @@ function parseRelayFlags(v: unknown, where: string): Record<string, boolean | st
   for (const [key, value] of Object.entries(v)) {
     if (!FLAG_NAME_RE.test(key)) throw new ConfigError(`${where}.${key.slice(0, 64)}: flag names are camelCase letters and digits`);
     if (typeof value === 'boolean') flags[snake(key)] = value;
-    else if (Array.isArray(value) && value.every((s) => typeof s === 'string')) flags[snake(key)] = [...(value as string[])];
+    else if (Array.isArray(value) && value.every((s) => typeof s === 'string')) flags[snake(key)] = [...value];
     else throw new ConfigError(`${where}.${key}: must be true, false or a list of strings`);
   }
   return flags;
