@@ -3,6 +3,8 @@
  * the request's arrival to its decision record. A deny is represented once, here (`code`).
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import { ROOT_CONTEXT } from '@opentelemetry/api';
+import type { Context } from '@opentelemetry/api';
 import type { IntegrationConfig } from '../config/types';
 import type { ErrorCode } from '../errors';
 import type { Decision, JsonValue, PolicyInput } from '../policy/types';
@@ -22,6 +24,12 @@ export interface RequestContext {
   /** Number of header lines as received (repeated headers counted each time). */
   readonly rawHeaderCount: number;
   readonly sourceAddress: string;
+  /**
+   * The request's trace context (its SERVER span), passed explicitly to the spans it parents:
+   * no context manager follows it across awaits (AsyncLocalStorage costs an async hook on every
+   * promise).
+   */
+  trace: Context;
   /** The absolute destination URL taken from the target, once extracted. */
   destination: string | null;
   /** The body as received; exactly these bytes go upstream. */
@@ -67,6 +75,7 @@ export function newContext(arrival: Arrival): RequestContext {
     ...arrival,
     method: arrival.method.toUpperCase(),
     startedAt: process.hrtime.bigint(),
+    trace: ROOT_CONTEXT,
     destination: null,
     body: Buffer.alloc(0),
     url: null,

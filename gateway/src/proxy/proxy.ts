@@ -12,8 +12,8 @@ import http from 'node:http';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import type { Span, Tracer } from '@opentelemetry/api';
+import { propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Context, Span, Tracer } from '@opentelemetry/api';
 import { createProxyServer } from 'http-proxy-3';
 import type { ProxyConfig } from '../config/types';
 import { upstreamErrorCode } from '../errors';
@@ -36,6 +36,8 @@ export interface ForwardRequest {
   headers: Record<string, string | string[]>;
   body: Buffer;
   outcome: UpstreamOutcome;
+  /** The trace context of the request (its SERVER span), parent of the CLIENT span. */
+  traceContext: Context;
   /** Called when the upstream fails before a response started; the caller answers. */
   onError(code: ErrorCode, message: string): void;
 }
@@ -96,7 +98,7 @@ function endSpan(ex: Exchange, error?: string): void {
  * instrumentation's outgoing side, which wraps every listener of every stream on the path and
  * cost more CPU per request than the proxying itself. The query is never recorded.
  */
-function startClientSpan(tracer: Tracer, method: string, url: NormalizedUrl, headers: Record<string, string | string[]>): Span {
+function startClientSpan(tracer: Tracer, parent: Context, method: string, url: NormalizedUrl, headers: Record<string, string | string[]>): Span {
   const span = tracer.startSpan(method, {
     kind: SpanKind.CLIENT,
     attributes: {
@@ -106,8 +108,8 @@ function startClientSpan(tracer: Tracer, method: string, url: NormalizedUrl, hea
       'url.scheme': url.scheme,
       'url.full': `${url.scheme}://${url.hostHeader}${url.path}${url.search === '' ? '' : '?REDACTED'}`,
     },
-  });
-  propagation.inject(trace.setSpan(context.active(), span), headers);
+  }, parent);
+  propagation.inject(trace.setSpan(parent, span), headers);
   return span;
 }
 
@@ -192,7 +194,7 @@ export class Forwarder {
     const method = req.method ?? 'GET';
     const headers = { ...forward.headers };
     if (body.length > 0 || !BODYLESS.has(method)) headers['content-length'] = String(body.length);
-    ex.span = startClientSpan(this.tracer, method, url, headers);
+    ex.span = startClientSpan(this.tracer, forward.traceContext, method, url, headers);
     req.headers = headers;
     ex.timer = setTimeout(() => {
       ex.timedOut = true;

@@ -9,8 +9,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { context, SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import type { Span, Tracer } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import type { Context, Span, Tracer } from '@opentelemetry/api';
 import type { DecisionLog } from '../audit/decision-log';
 import { buildRecord } from '../audit/record';
 import type { RecordFacts } from '../audit/record';
@@ -82,10 +82,10 @@ export function brokerHandler(options: BrokerHandlerOptions): (req: IncomingMess
   };
   return (req, res) => {
     const { span, ctx } = startServerSpan(options.tracer, req, res, PROXY_ROUTE);
-    context.with(ctx, () => void handle(req, res, span));
+    void handle(req, res, span, ctx);
   };
 
-  async function handle(req: IncomingMessage, res: ServerResponse, serverSpan: Span): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse, serverSpan: Span, traceContext: Context): Promise<void> {
     const ctx = newContext({
       decisionId: randomUUID(),
       method: req.method ?? 'GET',
@@ -94,6 +94,7 @@ export function brokerHandler(options: BrokerHandlerOptions): (req: IncomingMess
       rawHeaderCount: req.rawHeaders.length / 2,
       sourceAddress: req.socket.remoteAddress ?? '',
     });
+    ctx.trace = traceContext;
     const evaluator = options.evaluator();
     res.setHeader(DECISION_HEADER, ctx.decisionId);
     serverSpan.setAttribute(semconv.ATTR_DECISION_ID, ctx.decisionId);
@@ -144,8 +145,8 @@ export function brokerHandler(options: BrokerHandlerOptions): (req: IncomingMess
     else ctx.destination = destination.value;
     if (ctx.code !== null) return answer(true);
 
-    // Receive. The SERVER span stays the active context across the awaits (AsyncLocalStorage),
-    // so the evaluate and CLIENT spans below are its children.
+    // Receive. The evaluate and CLIENT spans below are children of the SERVER span through
+    // ctx.trace, passed explicitly.
     let body;
     try {
       body = await readBody(req, options.policy.maxBodyBytes);
@@ -174,6 +175,7 @@ export function brokerHandler(options: BrokerHandlerOptions): (req: IncomingMess
       headers,
       body: ctx.body,
       outcome: ctx.outcome,
+      traceContext: ctx.trace,
       onError: (code, message) => {
         serverSpan.setAttribute(semconv.ATTR_ERROR_CODE, code);
         status = sendError(res, code, ctx.decisionId, [`upstream: ${message.slice(0, 200)}`]);
@@ -233,7 +235,7 @@ function annotate(span: Span, ctx: RequestContext, revision: string): void {
 
 /** Evaluate inside the `broker.policy.evaluate` span, with the contract's attributes. */
 async function evaluateWithSpan(tracer: Tracer, evaluator: PolicyEvaluator, input: PolicyInput, ctx: RequestContext): Promise<EvaluationResult> {
-  const span = tracer.startSpan(semconv.SPAN_EVALUATE, { kind: SpanKind.INTERNAL });
+  const span = tracer.startSpan(semconv.SPAN_EVALUATE, { kind: SpanKind.INTERNAL }, ctx.trace);
   const result = await evaluator.evaluate(input, { decisionId: ctx.decisionId });
   span.setAttributes({
     [semconv.ATTR_DECISION_ID]: ctx.decisionId,

@@ -5,10 +5,10 @@
  * response streams and cost a large share of the CPU per request. The query is never recorded.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Context, Span, Tracer } from '@opentelemetry/api';
 
-/** Start the SERVER span of `req`; returns it and the context to run the handler in. */
+/** Start the SERVER span of `req`; returns it and the trace context its child spans take as parent. */
 export function startServerSpan(tracer: Tracer, req: IncomingMessage, res: ServerResponse, route: string): { span: Span; ctx: Context } {
   const parent = propagation.extract(ROOT_CONTEXT, req.headers);
   const method = req.method ?? 'GET';
@@ -36,5 +36,5 @@ export function startServerSpan(tracer: Tracer, req: IncomingMessage, res: Serve
     if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
     span.end();
   });
-  return { span, ctx: trace.setSpan(context.active(), span) };
+  return { span, ctx: trace.setSpan(parent, span) };
 }

@@ -124,8 +124,10 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
   const resource = detectResources({ detectors: [envDetector] }).merge(resourceFromAttributes({ 'service.name': options.config.serviceName }));
   const provider = new NodeTracerProvider({ resource, spanProcessors });
   try {
-    // Global tracer provider, AsyncLocalStorage context manager, W3C trace-context propagation.
-    provider.register();
+    // Global tracer provider and W3C trace-context propagation. No context manager: the gateway
+    // passes each request's trace context to the spans it parents, and AsyncLocalStorage would
+    // cost an async hook on every promise of every request.
+    provider.register({ contextManager: null });
   } catch (err) {
     logger.warn({ err: (err as Error).message }, 'telemetry could not start; continuing without traces');
     return NOOP;
