@@ -4,7 +4,7 @@
  * after repeated failures it has the peer endpoints resolved and applied again, so a hub that
  * moved to a new address or restarted is found again.
  */
-import type { HeartbeatConfig } from '../../gateway/src/config/types';
+import type { HeartbeatConfig } from './config';
 import type { HeartbeatFetch } from './http-get';
 import { httpGet } from './http-get';
 import type { TunnelLogger } from './logger';

@@ -1,4 +1,12 @@
-/** The tunnel package: WireGuard keys, interface, peers, status, heartbeat. */
+/** The tunnel package: WireGuard keys, interface, peers, status, heartbeat, transports. */
+export type { CarrierConfig, HeartbeatConfig, PeerConfig, ProxySettings, Transport, TunnelOptions } from './config';
+export { CarrierConnectError, normalisePin, openCarrierSocket } from './carrier/connect';
+export type { CarrierTarget, HubIdentity, ProxyRoute } from './carrier/connect';
+export { bypassesProxy, parseNoProxy } from './carrier/no-proxy';
+export { CarrierRelay, parseCarrierUrl } from './carrier/relay';
+export type { RelayOptions, RelayStats } from './carrier/relay';
+export { startCarrierServer, MAX_DATAGRAM_BYTES } from './carrier/server';
+export type { CarrierServer, CarrierServerOptions } from './carrier/server';
 export { addressFromDeploymentId, resolveLocalAddress, canonicalIPv6, BROKER_PREFIX } from './address';
 export { parseEndpoint, formatEndpoint, resolveEndpoint, SYSTEM_RESOLVER } from './endpoint';
 export type { ParsedEndpoint, HostResolver } from './endpoint';
@@ -15,13 +23,16 @@ export { generatePrivateKey, publicKeyFromPrivate, isValidKey } from './keys';
 export { NOOP_TUNNEL_LOGGER } from './logger';
 export type { TunnelLogger } from './logger';
 export { tunnelMetrics } from './metrics';
+export type { TransportMetrics } from './metrics';
 export { preflight } from './preflight';
 export type { PreflightProbes, PreflightResult } from './preflight';
 export { withSecretFile } from './secret-file';
 export { readStatus, hasFreshHandshake, SESSION_LIFETIME_MS } from './status';
 export type { TunnelStatus, PeerStatus } from './status';
 export { createSystemProbes, UAPI_DIR } from './system-probes';
-export { startTunnel, DEFAULT_MTU } from './tunnel';
-export type { Tunnel, TunnelDeps } from './tunnel';
+export { startTunnel, carrierIdentity, DEFAULT_MTU } from './tunnel';
+export type { Tunnel, TunnelDeps, TunnelDetails } from './tunnel';
+export { TransportController, carrierUrlFor, proxyRouteFor } from './transport';
+export type { ActiveTransport } from './transport';
 export { buildSetconf, buildSetPeerArgs, parseDump, wgSetconf, wgShowDump, wgReplacePeer } from './wg';
 export type { WgDump, InterfaceDump, PeerDump, SetconfPeer } from './wg';

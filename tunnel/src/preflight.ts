@@ -3,7 +3,7 @@
  * (a silent MTU or routing problem, a dead UAPI socket). Every condition we can check before
  * touching the host is checked here first, and each failure is one line that says what to fix.
  */
-import type { TunnelConfig } from '../../gateway/src/config/types';
+import type { TunnelOptions } from './config';
 import { canonicalIPv6, resolveLocalAddress } from './address';
 import type { HostResolver } from './endpoint';
 import { resolveEndpoint } from './endpoint';
@@ -66,7 +66,7 @@ async function checkTool(p: PreflightProbes, tool: string, key: string): Promise
  * shape, privileges, tools, /dev/net/tun, private key, interface name, local address, peer
  * endpoints. Throws `TunnelSetupError` (exit code 2) at the first failure.
  */
-export async function preflight(cfg: TunnelConfig, privateKey: string, probes: PreflightProbes): Promise<PreflightResult> {
+export async function preflight(cfg: TunnelOptions, privateKey: string, probes: PreflightProbes): Promise<PreflightResult> {
   if (!IFNAME.test(cfg.interface)) {
     fail(TunnelErrorCode.CONFIG_INVALID, `tunnel.interface "${cfg.interface}" is not a valid interface name (1-15 letters, digits, _.=+-)`);
   }

@@ -3,7 +3,7 @@
  * carry the private key. This module builds `wg setconf` input (handed over in a private file,
  * never on argv) and parses `wg show <iface> dump`, dropping the private and preshared keys as it reads.
  */
-import type { PeerConfig } from '../../gateway/src/config/types';
+import type { PeerConfig } from './config';
 import type { CommandRunner } from './exec';
 import { runChecked } from './exec';
 import { withSecretFile } from './secret-file';

@@ -4,7 +4,7 @@
  * /dev/net/tun; otherwise the suite is skipped and says why.
  */
 import { readFileSync } from 'node:fs';
-import type { TunnelConfig } from '../../../gateway/src/config/types';
+import type { TunnelOptions as TunnelConfig } from '../../src/config';
 import { SPAWN_RUNNER } from '../../src/exec';
 import type { TunnelStatus } from '../../src/status';
 import type { DriverClient } from '../helpers/driver-client';
@@ -24,16 +24,14 @@ if (missing !== null) console.warn(`tunnel e2e skipped: ${missing}`);
 
 function tunnelConfig(hub: Hub, overrides: Partial<TunnelConfig> = {}): TunnelConfig {
   return {
-    enabled: true,
     interface: hub.brokerInterface,
-    privateKey: { env: null, file: null, literal: null },
     localAddress: '',
     deploymentId: hub.deploymentId,
     mtu: 1320,
     peers: [hub.peerConfigForBroker],
     heartbeat: {
       url: hub.heartbeatUrl, intervalSeconds: INTERVAL_S, timeoutSeconds: TIMEOUT_S, graceSeconds: GRACE_S,
-      failuresBeforeReresolve: 1, requiredAtStart: true,
+      failuresBeforeReresolve: 1,
     },
     wireguardGo: 'wireguard-go',
     wg: 'wg',

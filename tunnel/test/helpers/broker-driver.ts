@@ -7,7 +7,7 @@
  */
 import http from 'node:http';
 import { createInterface } from 'node:readline';
-import type { TunnelConfig } from '../../../gateway/src/config/types';
+import type { TunnelOptions as TunnelConfig } from '../../src/config';
 import type { Tunnel, TunnelLogger } from '../../src/index';
 import { TunnelSetupError, startTunnel } from '../../src/index';
 

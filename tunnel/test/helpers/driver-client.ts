@@ -3,10 +3,10 @@
  * tsc into a private temporary directory (not the shared dist/), from the sources as they are.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { TunnelConfig } from '../../../gateway/src/config/types';
+import type { TunnelOptions as TunnelConfig } from '../../src/config';
 import { SPAWN_RUNNER } from '../../src/exec';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -26,6 +26,8 @@ export async function buildDriver(): Promise<{ script: string; cleanup: () => Pr
     await rm(out, { recursive: true, force: true });
     throw new Error(`compiling the e2e driver failed: ${r.stdout}${r.stderr}`);
   }
+  // The compiled files resolve their packages (ws) from here.
+  await symlink(path.join(ROOT, 'node_modules'), path.join(out, 'node_modules'), 'dir');
   return { script: path.join(out, 'js/tunnel/test/helpers/broker-driver.js'), cleanup: () => rm(out, { recursive: true, force: true }) };
 }
 

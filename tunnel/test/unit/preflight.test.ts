@@ -1,4 +1,4 @@
-import type { TunnelConfig } from '../../../gateway/src/config/types';
+import type { TunnelOptions as TunnelConfig } from '../../src/config';
 import type { TunnelErrorCode } from '../../src/errors';
 import { TunnelSetupError } from '../../src/errors';
 import type { PreflightProbes } from '../../src/preflight';
@@ -6,10 +6,10 @@ import { preflight } from '../../src/preflight';
 import { FIXTURE_PEER_KEY, FIXTURE_PRIVATE_KEY } from '../fixtures/wg-dumps';
 
 const cfg: TunnelConfig = {
-  enabled: true, interface: 'wg-broker', privateKey: { env: null, file: null, literal: null },
+  interface: 'wg-broker',
   localAddress: '', deploymentId: 8849, mtu: 1320,
   peers: [{ publicKey: FIXTURE_PEER_KEY, endpoint: 'hub.example.com:51820', allowedIps: ['fdf0:59dc:33cf:9be9::1/128'], persistentKeepalive: 20 }],
-  heartbeat: { url: '', intervalSeconds: 30, timeoutSeconds: 5, graceSeconds: 30, failuresBeforeReresolve: 3, requiredAtStart: false },
+  heartbeat: { url: '', intervalSeconds: 30, timeoutSeconds: 5, graceSeconds: 30, failuresBeforeReresolve: 3, },
   wireguardGo: '/opt/wg/wireguard-go', wg: 'wg',
 };
 

@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
-import type { TunnelConfig } from '../../../gateway/src/config/types';
+import type { TunnelOptions as TunnelConfig } from '../../src/config';
 import type { CommandResult, CommandRunner } from '../../src/exec';
 import type { PreflightProbes } from '../../src/preflight';
 import { startTunnel } from '../../src/tunnel';
@@ -31,10 +31,10 @@ function fakeHost(fail: (cmd: string) => boolean = () => false) {
 }
 
 const cfg: TunnelConfig = {
-  enabled: true, interface: 'wg-broker', privateKey: { env: null, file: null, literal: null },
+  interface: 'wg-broker',
   localAddress: '', deploymentId: 8849, mtu: 0,
   peers: [{ publicKey: FIXTURE_PEER_KEY, endpoint: 'hub.example.com:51820', allowedIps: ['fdf0:59dc:33cf:9be9::1/128', '10.40.0.0/16'], persistentKeepalive: 20 }],
-  heartbeat: { url: 'http://[fdf0:59dc:33cf:9be9::1]/ping', intervalSeconds: 30, timeoutSeconds: 5, graceSeconds: 30, failuresBeforeReresolve: 3, requiredAtStart: false },
+  heartbeat: { url: 'http://[fdf0:59dc:33cf:9be9::1]/ping', intervalSeconds: 30, timeoutSeconds: 5, graceSeconds: 30, failuresBeforeReresolve: 3, },
   wireguardGo: 'wireguard-go', wg: '/usr/bin/wg',
 };
 

@@ -1,4 +1,4 @@
-import type { PeerConfig } from '../../../gateway/src/config/types';
+import type { PeerConfig } from '../../src/config';
 import type { WgDump } from '../../src/wg';
 import { buildSetPeerArgs, buildSetconf, parseDump } from '../../src/wg';
 import {
