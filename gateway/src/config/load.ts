@@ -46,8 +46,33 @@ export interface LoadResult {
   warnings: string[];
 }
 
-/** Integration types the policies know. */
+/** Integration types the shipped policies know, with built-in surfaces (request/surfaces.ts). */
 export const INTEGRATION_TYPES: readonly string[] = ['github', 'gitlab', 'bitbucket', 'azure-repos', 'jira', 'artifactory', 'nexus'];
+const TYPE_RE = /^[a-z][a-z0-9_-]{0,62}$/;
+const SCM_FLAGS = ['allowCodeAccess', 'allowWrites', 'allowGitClone', 'allowWebhooks', 'rulesets'];
+/**
+ * The flags the shipped package of each type reads: setting another one is a mistake (it would
+ * change nothing). Types of the customer's own may read any flag.
+ */
+const FLAGS_BY_TYPE: Readonly<Record<string, readonly string[]>> = {
+  github: [...SCM_FLAGS, 'allowedWebhookUrls'],
+  gitlab: [...SCM_FLAGS, 'allowedWebhookUrls'],
+  bitbucket: [...SCM_FLAGS, 'allowedWebhookUrls'],
+  'azure-repos': SCM_FLAGS,
+  jira: ['allowedProjects', 'rulesets'],
+  artifactory: ['rulesets'],
+  nexus: ['rulesets'],
+};
+
+function checkFlagsApply(item: Record<string, unknown>, type: string, where: string): void {
+  const applies = FLAGS_BY_TYPE[type];
+  if (applies === undefined) return;
+  for (const key of Object.keys(INTEGRATION_FLAGS)) {
+    if (item[key] !== undefined && !applies.includes(key)) {
+      throw new ConfigError(`${where}.${key}: does not apply to type ${type} (its flags: ${applies.join(', ')})`);
+    }
+  }
+}
 const AUTH_SCHEMES: readonly AuthScheme[] = ['bearer', 'token', 'basic', 'header', 'passthrough'];
 const INTEGRATION_KEYS = new Set(['name', 'type', 'baseUrl', 'auth', 'surfaces', 'forwardHeaders', ...Object.keys(INTEGRATION_FLAGS)]);
 /** An HTTP field name (RFC 9110 §5.1 token). */
@@ -278,7 +303,13 @@ function parseIntegrations(v: unknown, warnings: string[]): IntegrationConfig[] 
     if (names.has(name)) throw new ConfigError(`${where}.name: duplicate integration name ${name}`);
     names.add(name);
     const type = str(item.type, `${where}.type`) as string;
-    if (!INTEGRATION_TYPES.includes(type)) throw new ConfigError(`${where}.type: must be one of ${INTEGRATION_TYPES.join(', ')}`);
+    // Any type the bundle has a package for (data.integrations.<type>, checked when the bundle
+    // is loaded); types without built-in surfaces declare theirs.
+    if (!TYPE_RE.test(type)) throw new ConfigError(`${where}.type: lower-case letters, digits, - and _ only (the package data.integrations.<type>)`);
+    if (!INTEGRATION_TYPES.includes(type) && item.surfaces === undefined) {
+      throw new ConfigError(`${where}.type: ${type} is not a built-in type: declare its surfaces in ${where}.surfaces (e.g. {api: <base URL>}); the bundle must have data.integrations.${type}`);
+    }
+    checkFlagsApply(item, type, where);
     const baseUrl = str(item.baseUrl, `${where}.baseUrl`) as string;
     if (!/^https?:\/\//.test(baseUrl)) throw new ConfigError(`${where}.baseUrl: must be an http:// or https:// URL`);
     const overrides = item.surfaces ?? {};
