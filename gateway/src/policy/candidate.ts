@@ -77,13 +77,26 @@ export async function loadCandidate(bytes: Buffer, label: string, options: Candi
       throw new Error(`bundle ${label}: no ${DECISION_ENTRYPOINT} entrypoint (build with opa build -t wasm -e ${DECISION_ENTRYPOINT})`);
     }
     for (const integration of options.integrations) {
-      const why = judges(evaluator, integration);
+      const why = missingRuleset(evaluator, integration) ?? judges(evaluator, integration);
       if (why !== null) throw new Error(`bundle ${label}: integration ${integration.name}: ${why}`);
     }
     return { evaluator, signature };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Every rule set the integration names must be in the bundle (data.imported.<name>). */
+function missingRuleset(evaluator: WasmEvaluator, integration: IntegrationConfig): string | null {
+  const names = integration.flags.rulesets;
+  if (!Array.isArray(names)) return null;
+  const data = evaluator.source.data;
+  const imported = typeof data === 'object' && data !== null && !Array.isArray(data) ? data.imported : undefined;
+  for (const name of names) {
+    const rs = typeof imported === 'object' && imported !== null && !Array.isArray(imported) ? imported[name] : undefined;
+    if (rs === undefined) return `rulesets: ${name} is not in the bundle (data.imported.${name}; build it with rego-broker import and a bundle build)`;
+  }
+  return null;
 }
 
 function reason(err: unknown, snapshot: string): string {
