@@ -9,25 +9,28 @@ import { extname } from 'node:path';
 import convict from 'convict';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../errors';
-import { addressFromDeploymentId } from '../../../tunnel/src/address';
+import { addressFromDeploymentId, parseNoProxy } from '../../../tunnel/src/index';
 import { isNeverForwarded } from '../request/headers';
 import { compileSurfaces } from '../request/resolve';
 import { surfacesFor } from '../request/surfaces';
 import { FORMATS, INTEGRATION_FLAGS, schema } from './schema';
-import type { RawAuth, RawConfig } from './schema';
+import type { RawAuth, RawCarrier, RawConfig, RawProxyRef } from './schema';
 import type { Env } from './secrets';
 import type {
   AuthConfig,
   AuthScheme,
   BrokerConfig,
+  CarrierConfig,
   IntegrationConfig,
   PeerConfig,
+  ProxyRef,
   PolicyConfig,
   RelayAuth,
   RelayConfig,
   RelayListenerConfig,
   SecretRef,
   SigningKeyConfig,
+  Transport,
   TunnelConfig,
 } from './types';
 
@@ -78,7 +81,7 @@ const INTEGRATION_KEYS = new Set(['name', 'type', 'baseUrl', 'auth', 'surfaces',
 /** An HTTP field name (RFC 9110 §5.1 token). */
 const HEADER_NAME_RE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const AUTH_KEYS = new Set(['scheme', 'tokenEnv', 'tokenFile', 'token', 'username', 'header']);
-const PEER_KEYS = new Set(['publicKey', 'endpoint', 'allowedIps', 'persistentKeepalive']);
+const PEER_KEYS = new Set(['publicKey', 'endpoint', 'allowedIps', 'persistentKeepalive', 'carrierUrl']);
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 const HEADER_RE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
@@ -106,7 +109,7 @@ export function loadConfig(options: LoadOptions): LoadResult {
     throw new ConfigError(`invalid configuration: ${(err as Error).message}`);
   }
   const warnings: string[] = [];
-  const config = parse(raw, warnings);
+  const config = parse(raw, warnings, options.env);
   return { config: deepFreeze(config), warnings };
 }
 
@@ -121,9 +124,9 @@ function checkReadable(file: string): void {
 }
 
 /** Turn the raw, schema-checked tree into the typed config, rejecting contradictions. */
-export function parse(raw: RawConfig, warnings: string[]): BrokerConfig {
+export function parse(raw: RawConfig, warnings: string[], processEnv: Env = {}): BrokerConfig {
   const integrations = parseIntegrations(raw.integrations, warnings);
-  const tunnel = parseTunnel(raw.tunnel, warnings);
+  const tunnel = parseTunnel(raw.tunnel, warnings, processEnv);
   if (
     !tunnel.enabled &&
     raw.listen.port !== 0 &&
@@ -144,7 +147,7 @@ export function parse(raw: RawConfig, warnings: string[]): BrokerConfig {
     admin: { ...raw.admin },
     tunnel,
     policy: parsePolicy(raw.policy, warnings),
-    proxy: { ...raw.proxy },
+    proxy: { ...raw.proxy, upstreamProxy: parseProxyRef(raw.proxy.upstreamProxy, 'proxy.upstreamProxy', processEnv, false) },
     integrations,
     relay: parseRelayListener(raw, tunnel),
     relays: parseRelays(raw.relays, integrations),
@@ -354,11 +357,82 @@ function parsePeers(v: unknown): PeerConfig[] {
       endpoint: str(item.endpoint, `${where}.endpoint`) as string,
       allowedIps: allowedIps as string[],
       persistentKeepalive: keepalive,
+      carrierUrl: carrierUrl(item.carrierUrl, `${where}.carrierUrl`),
     };
   });
 }
 
-function parseTunnel(raw: RawConfig['tunnel'], warnings: string[]): TunnelConfig {
+function carrierUrl(v: unknown, where: string): string {
+  const url = str(v, where, false) ?? '';
+  if (url === '') return '';
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new ConfigError(`${where}: not a URL`);
+  }
+  if (u.protocol !== 'wss:') throw new ConfigError(`${where}: must be a wss:// URL`);
+  if (u.username !== '' || u.password !== '') throw new ConfigError(`${where}: must not hold credentials`);
+  return url;
+}
+
+/** A variable of the process environment, upper-case name first (`HTTPS_PROXY`, then `https_proxy`). */
+function envVar(env: Env, name: string): { name: string; value: string } | null {
+  for (const n of [name, name.toLowerCase()]) {
+    const v = env[n];
+    if (v !== undefined && v !== '') return { name: n, value: v };
+  }
+  return null;
+}
+
+/**
+ * An HTTP proxy setting: `url` (no credentials), `username`, and the password by reference
+ * (`passwordEnv`/`passwordFile`). With `fromEnv`, an empty `url` falls back to `HTTPS_PROXY`,
+ * whose user-info is then the credential (kept as a reference to that variable, never copied).
+ * `noProxy` falls back to `NO_PROXY`.
+ */
+function parseProxyRef(raw: RawProxyRef, where: string, env: Env, fromEnv: boolean): ProxyRef | null {
+  const noProxyVar = envVar(env, 'NO_PROXY');
+  const noProxy = parseNoProxy(raw.noProxy !== '' ? raw.noProxy : (noProxyVar?.value ?? ''));
+  let url = raw.url;
+  let source: { name: string } | null = null;
+  if (url === '' && fromEnv) {
+    const v = envVar(env, 'HTTPS_PROXY');
+    if (v === null) return null;
+    url = v.value;
+    source = v;
+  }
+  if (url === '') return null;
+  const named = source === null ? `${where}.url` : `the ${source.name} environment variable`;
+  let u: URL;
+  try {
+    u = new URL(url.includes('://') ? url : `http://${url}`);
+  } catch {
+    throw new ConfigError(`${named}: not a URL`);
+  }
+  if (u.protocol !== 'http:') throw new ConfigError(`${named}: must be an http:// proxy URL (the proxy is asked to CONNECT)`);
+  if (u.pathname !== '/' || u.search !== '' || u.hash !== '') throw new ConfigError(`${named}: must be http://host:port only`);
+  const inUrl = u.username !== '' || u.password !== '';
+  if (inUrl && source === null) throw new ConfigError(`${where}.url: must not hold credentials; use ${where}.username and ${where}.passwordEnv or ${where}.passwordFile`);
+  if (raw.passwordEnv !== '' && raw.passwordFile !== '') throw new ConfigError(`${where}: set only one of passwordEnv and passwordFile`);
+  const hasRef = raw.passwordEnv !== '' || raw.passwordFile !== '';
+  let username = raw.username !== '' ? raw.username : null;
+  let password: SecretRef | null = hasRef ? { env: raw.passwordEnv || null, file: raw.passwordFile || null, literal: null } : null;
+  if (inUrl && source !== null && !hasRef && username === null) {
+    username = decodeURIComponent(u.username);
+    password = { env: source.name, file: null, literal: null };
+  }
+  if (password !== null && username === null) throw new ConfigError(`${where}.username: required with a proxy password`);
+  return {
+    url: `http://${u.host}`,
+    username,
+    password,
+    passwordInUrl: inUrl && source !== null && !hasRef && password?.env === source.name,
+    noProxy,
+  };
+}
+
+function parseTunnel(raw: RawConfig['tunnel'], warnings: string[], env: Env): TunnelConfig {
   const peers = parsePeers(raw.peers);
   const keyRef = secretRef(raw, 'privateKey', 'tunnel', warnings);
   let localAddress = raw.localAddress;
@@ -398,7 +472,24 @@ function parseTunnel(raw: RawConfig['tunnel'], warnings: string[]): TunnelConfig
     heartbeat: { ...raw.heartbeat },
     wireguardGo: raw.wireguardGo,
     wg: raw.wg,
+    transport: raw.transport as Transport,
+    carrier: parseCarrier(raw.carrier, raw.enabled && raw.transport !== 'udp'),
+    proxy: parseProxyRef(raw.proxy, 'tunnel.proxy', env, true),
   };
+}
+
+function parseCarrier(raw: RawCarrier, needed: boolean): CarrierConfig {
+  const pins = raw.pinSha256;
+  if (!Array.isArray(pins) || !pins.every((p) => typeof p === 'string' && /^[0-9A-Fa-f]{64}$/.test(p.replace(/:/g, '')))) {
+    throw new ConfigError('tunnel.carrier.pinSha256: a list of SHA-256 fingerprints (64 hex digits, colons allowed)');
+  }
+  if (needed && pins.length === 0 && raw.caFile === '') {
+    throw new ConfigError('tunnel.carrier: set pinSha256 or caFile for transport tcp or auto (the hub is never trusted on first use)');
+  }
+  for (const key of ['switchAfterSeconds', 'probeIntervalSeconds', 'connectTimeoutSeconds'] as const) {
+    if (raw[key] < 1) throw new ConfigError(`tunnel.carrier.${key}: must be at least 1`);
+  }
+  return { ...raw, pinSha256: [...(pins as string[])] };
 }
 
 const RELAY_KEYS = new Set(['name', 'integration', 'destination', 'secretEnv', 'secretFile', 'username', 'header', 'minimize', 'removeFields', 'flags']);

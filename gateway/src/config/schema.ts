@@ -71,13 +71,16 @@ export interface RawConfig {
     heartbeat: HeartbeatConfig;
     wireguardGo: string;
     wg: string;
+    transport: string;
+    carrier: RawCarrier;
+    proxy: RawProxyRef;
   };
   policy: Omit<PolicyConfig, 'onLoadFailure' | 'signing' | 'service'> & {
     onLoadFailure: string;
     signing: { keys: unknown; required: boolean | null; scope: string };
     service: { url: string; pollSeconds: number; timeoutMs: number; tokenEnv: string; tokenFile: string };
   };
-  proxy: ProxyConfig;
+  proxy: Omit<ProxyConfig, 'upstreamProxy'> & { upstreamProxy: RawProxyRef };
   integrations: unknown;
   relay: Omit<RelayListenerConfig, 'signingKey'> & { signingKeyEnv: string; signingKeyFile: string };
   relays: unknown;
@@ -186,6 +189,7 @@ export function schema(defaultBundle: string): Schema<RawConfig> {
       caFile: { doc: 'Extra CA certificates (PEM) trusted for upstreams.', format: String, default: '', env: 'REGO_BROKER_PROXY_CA_FILE' },
       maxSockets: { doc: 'Keep-alive sockets per upstream.', format: 'nat', default: 64, env: 'REGO_BROKER_PROXY_MAX_SOCKETS' },
       maxResponseSeconds: { doc: 'Longest a proxied exchange may take in total, response body included (0 = no bound).', format: 'nat', default: 0, env: 'REGO_BROKER_PROXY_MAX_RESPONSE_SECONDS' },
+      upstreamProxy: proxySchema('proxy.upstreamProxy', 'REGO_BROKER_PROXY_UPSTREAM_PROXY', 'for upstream requests'),
     },
     integrations: {
       doc: 'Integrations: [{name, type, baseUrl, auth: {scheme, tokenEnv|tokenFile, username, header}, surfaces, allowCodeAccess, …}].',

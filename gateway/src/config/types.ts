@@ -163,6 +163,8 @@ export interface ProxyConfig {
   /** Extra CA bundle file for private upstreams, or empty. */
   caFile: string;
   maxSockets: number;
+  /** Proxy for upstream requests (`proxy.upstreamProxy`), honouring `noProxy`, or null. */
+  upstreamProxy: ProxyRef | null;
   /** Longest a proxied exchange may take, response body included, in seconds (0 = no bound). */
   maxResponseSeconds: number;
 }

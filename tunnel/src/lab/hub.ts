@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import type { PeerConfig } from '../../../gateway/src/config/types';
+import type { PeerConfig } from '../config';
 import { addressFromDeploymentId } from '../address';
 import type { CommandResult } from '../exec';
 import { SPAWN_RUNNER } from '../exec';
