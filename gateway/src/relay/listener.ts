@@ -10,8 +10,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { context, SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import type { Span, Tracer } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import type { Context, Span, Tracer } from '@opentelemetry/api';
 import type { DecisionRecord } from '../audit/decision-log';
 import type { IntegrationConfig, PolicyConfig, RelayConfig } from '../config/types';
 import { ErrorCode } from '../errors';
@@ -70,10 +70,10 @@ interface Handling {
 export function relayHandler(options: RelayHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     const { span, ctx } = startServerSpan(options.tracer, req, res, ROUTE);
-    context.with(ctx, () => void handle(req, res, span));
+    void handle(req, res, span, ctx);
   };
 
-  async function handle(req: IncomingMessage, res: ServerResponse, span: Span): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse, span: Span, traceContext: Context): Promise<void> {
     const target = (req.url ?? '').split('?', 1)[0] ?? '';
     const name = target.startsWith(PREFIX) ? target.slice(PREFIX.length) : '';
     const relay = req.method === 'POST' ? options.relays.get(name) : undefined;
@@ -159,7 +159,7 @@ export function relayHandler(options: RelayHandlerOptions): (req: IncomingMessag
           listener: { host: req.socket.localAddress ?? '', port: req.socket.localPort ?? 0 },
           sourceAddress: req.socket.remoteAddress ?? '',
         },
-        { policy: options.policy, evaluate: (input, id) => evaluateWithSpan(options.tracer, evaluator, input, id) },
+        { policy: options.policy, evaluate: (input, id) => evaluateWithSpan(options.tracer, traceContext, evaluator, input, id) },
       );
       h.judgement = judgement;
       span.setAttributes({ [semconv.ATTR_POLICY_REVISION]: evaluator.revision, [semconv.ATTR_DECISION_ALLOW]: judgement.allow });
@@ -206,8 +206,8 @@ function answer(res: ServerResponse, status: number, body: Record<string, unknow
 }
 
 /** Evaluate broker/outbound inside the `broker.policy.evaluate` span, with the contract's attributes. */
-async function evaluateWithSpan(tracer: Tracer, evaluator: PolicyEvaluator, input: OutboundInput, decisionId: string): Promise<EvaluationResult> {
-  const span = tracer.startSpan(semconv.SPAN_EVALUATE, { kind: SpanKind.INTERNAL });
+async function evaluateWithSpan(tracer: Tracer, parent: Context, evaluator: PolicyEvaluator, input: OutboundInput, decisionId: string): Promise<EvaluationResult> {
+  const span = tracer.startSpan(semconv.SPAN_EVALUATE, { kind: SpanKind.INTERNAL }, parent);
   const result = await evaluator.evaluate(input, { decisionId, entrypoint: OUTBOUND_ENTRYPOINT });
   span.setAttributes({
     [semconv.ATTR_DECISION_ID]: decisionId,
