@@ -1,4 +1,5 @@
 /** Decision counters for the admin `/metrics` endpoint, in Prometheus text format. */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { DecisionRecord } from '../audit/decision-log';
 
 export class Metrics {
@@ -8,6 +9,12 @@ export class Metrics {
   /** Upstream failures by what failed (errno, `timeout`, `upstream_aborted`, `response_deadline`). */
   private readonly upstreamErrors = new Map<string, number>();
   private refusals = 0;
+  /** Event-loop delay since start: queueing the handlers cannot see (sampled every 10 ms). */
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
+
+  constructor() {
+    this.loopDelay.enable();
+  }
 
   /** Count one request refused on arrival because its record could not be kept. */
   refused(): void {
@@ -44,6 +51,11 @@ export class Metrics {
       '# HELP rego_broker_upstream_errors_total Allowed requests whose upstream exchange failed, by error.',
       '# TYPE rego_broker_upstream_errors_total counter',
       ...[...this.upstreamErrors].map(([error, n]) => `rego_broker_upstream_errors_total{error="${error.replace(/["\\\n]/g, '_')}"} ${n}`),
+      '# HELP rego_broker_event_loop_delay_seconds Event-loop delay since start (p50, p99, max).',
+      '# TYPE rego_broker_event_loop_delay_seconds gauge',
+      `rego_broker_event_loop_delay_seconds{quantile="0.5"} ${this.loopDelay.percentile(50) / 1e9}`,
+      `rego_broker_event_loop_delay_seconds{quantile="0.99"} ${this.loopDelay.percentile(99) / 1e9}`,
+      `rego_broker_event_loop_delay_seconds{quantile="1"} ${this.loopDelay.max / 1e9}`,
       '# HELP rego_broker_decision_log_refused_total Requests refused on arrival (DECISION_LOG_UNAVAILABLE) because their record could not be kept.',
       '# TYPE rego_broker_decision_log_refused_total counter',
       `rego_broker_decision_log_refused_total ${this.refusals}`,
