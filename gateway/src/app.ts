@@ -39,6 +39,8 @@ export interface TunnelView {
   /** Why the tunnel is not usable, or null when it is. */
   notReadyReason(): string | null;
   metrics(): Promise<string>;
+  /** Shown under `/readyz` details (the transport in use). */
+  details?(): Record<string, string>;
 }
 
 export interface BrokerOptions {
@@ -164,7 +166,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   const admin = http.createServer(
     adminHandler({
       notReadyReason: () => (!evaluator().ready ? 'policy bundle not loaded' : (decisionLog.refusal() ?? tunnel?.notReadyReason() ?? null)),
-      details: () => ({ revision: evaluator().revision }),
+      details: () => ({ revision: evaluator().revision, ...(tunnel?.details?.() ?? {}) }),
       metrics: async () => metrics.text() + decisionLogMetrics(decisionLog.stats(), options.droppedSpans?.() ?? 0) + (relay ? relay.metrics.text() : '') + (tunnel ? await tunnel.metrics() : ''),
     }),
   );

@@ -13,7 +13,8 @@ import { readSecret } from '../config/secrets';
 import { createLogger } from '../telemetry/logger';
 import type { Logger } from '../telemetry/logger';
 import { startTelemetry } from '../telemetry/setup';
-import type { Tunnel } from '../../../tunnel/src/tunnel';
+import type { Tunnel, TunnelOptions } from '../../../tunnel/src/index';
+import { readProxyPassword } from '../config/load';
 import type { CommandIo } from './args';
 import { loadFromFiles, parseCommand } from './args';
 
@@ -27,6 +28,10 @@ function tunnelView(tunnel: Tunnel): TunnelView {
   return {
     notReadyReason: () => (tunnel.ready() ? null : 'tunnel heartbeat not recent'),
     metrics: () => tunnel.metrics(),
+    details: () => {
+      const d = tunnel.details();
+      return { tunnelTransport: d.transport, tunnelTransportMode: d.mode };
+    },
   };
 }
 
@@ -133,7 +138,24 @@ async function openTunnel(
   onFatal: (err: Error) => void,
 ): Promise<Tunnel | null> {
   if (!config.tunnel.enabled) return null;
-  const { startTunnel } = await import('../../../tunnel/src/tunnel');
+  const { startTunnel } = await import('../../../tunnel/src/index');
   const privateKey = readSecret(config.tunnel.privateKey, 'tunnel.privateKey', io.env);
-  return startTunnel(config.tunnel, { privateKey, logger, onFatal });
+  const proxyPassword = config.tunnel.proxy === null ? null : readProxyPassword(config.tunnel.proxy, 'tunnel.proxy', io.env);
+  return startTunnel(tunnelOptions(config.tunnel), { privateKey, proxyPassword, logger, onFatal });
+}
+
+/** The broker's tunnel section as the tunnel package's options (secret references stay behind). */
+function tunnelOptions(t: BrokerConfig['tunnel']): TunnelOptions {
+  return {
+    interface: t.interface, localAddress: t.localAddress, deploymentId: t.deploymentId, mtu: t.mtu,
+    peers: t.peers.map((p) => ({ ...p, allowedIps: [...p.allowedIps] })),
+    heartbeat: {
+      url: t.heartbeat.url, intervalSeconds: t.heartbeat.intervalSeconds, timeoutSeconds: t.heartbeat.timeoutSeconds,
+      graceSeconds: t.heartbeat.graceSeconds, failuresBeforeReresolve: t.heartbeat.failuresBeforeReresolve,
+    },
+    wireguardGo: t.wireguardGo, wg: t.wg,
+    transport: t.transport,
+    carrier: { ...t.carrier, pinSha256: [...t.carrier.pinSha256] },
+    proxy: t.proxy === null ? null : { url: t.proxy.url, username: t.proxy.username, noProxy: [...t.proxy.noProxy] },
+  };
 }

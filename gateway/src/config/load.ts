@@ -15,6 +15,7 @@ import { compileSurfaces } from '../request/resolve';
 import { surfacesFor } from '../request/surfaces';
 import { FORMATS, INTEGRATION_FLAGS, schema } from './schema';
 import type { RawAuth, RawCarrier, RawConfig, RawProxyRef } from './schema';
+import { readSecret } from './secrets';
 import type { Env } from './secrets';
 import type {
   AuthConfig,
@@ -430,6 +431,22 @@ function parseProxyRef(raw: RawProxyRef, where: string, env: Env, fromEnv: boole
     passwordInUrl: inUrl && source !== null && !hasRef && password?.env === source.name,
     noProxy,
   };
+}
+
+/**
+ * The password of a proxy setting, read from its reference (for `HTTPS_PROXY`, the user-info
+ * of that variable's URL), or null when it has none. Throws ConfigError naming the key, never
+ * the value.
+ */
+export function readProxyPassword(proxy: ProxyRef, where: string, env: Env): string | null {
+  if (proxy.password === null) return null;
+  const value = readSecret(proxy.password, `${where}.password`, env);
+  if (!proxy.passwordInUrl) return value;
+  try {
+    return decodeURIComponent(new URL(value.includes('://') ? value : `http://${value}`).password);
+  } catch {
+    throw new ConfigError(`${where}: the password in ${proxy.password.env ?? 'the proxy URL'} is not readable`);
+  }
 }
 
 function parseTunnel(raw: RawConfig['tunnel'], warnings: string[], env: Env): TunnelConfig {
