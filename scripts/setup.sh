@@ -4,9 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages: the tunnel (wireguard-go, wg, ip) and openssl (test certificates).
+# Debian packages: the tunnel (wireguard-go, wg, ip), openssl (test certificates), and for the
+# carrier end-to-end test a real HTTP proxy (tinyproxy) and a firewall (nftables).
 missing=()
-for pair in wg:wireguard-tools wireguard-go:wireguard-go ip:iproute2 openssl:openssl; do
+for pair in wg:wireguard-tools wireguard-go:wireguard-go ip:iproute2 openssl:openssl tinyproxy:tinyproxy nft:nftables; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
 done
 if [ "${#missing[@]}" -gt 0 ] && [ "$(id -u)" = "0" ]; then
