@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# Smoke test of the rego-broker image (scripts/container-build.sh): genkey/pubkey, and the
+# broker in local mode as deployed (non-root, read-only root filesystem, no capabilities, no
+# network but its own loopback) answering an allowed and a denied request, with the baked
+# bundle and with one mounted over it. The upstream runs inside the container's network
+# namespace, so nothing leaves it.
+#
+#   scripts/container-smoke.sh            (root; IMAGE defaults to localhost/rego-broker:dev)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=scripts/container-env.sh
+source scripts/container-env.sh
+# Without systemd, podman complains on every container with a HEALTHCHECK that it cannot make
+# a timer for it; the check itself is run by hand below.
+exec 2> >(grep --line-buffered -v 'unable to get systemd connection' >&2)
+
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); echo "ok   $*"; }
+bad() { failed=$((failed + 1)); echo "FAIL $*"; }
+check() { local what="$1"; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
+
+work="$(mktemp -d)"
+containers=()
+cleanup() {
+  for c in "${containers[@]+"${containers[@]}"}"; do "${PODMAN[@]}" rm -f -v "$c" >/dev/null 2>&1 || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# --- keys ---
+key="$("${PODMAN[@]}" run --rm --network none --no-healthcheck "$IMAGE" genkey)"
+check "genkey prints a WireGuard private key" grep -Eq '^[A-Za-z0-9+/]{43}=$' <<<"$key"
+pub="$(printf '%s\n' "$key" | "${PODMAN[@]}" run --rm -i --network none --no-healthcheck "$IMAGE" pubkey)"
+check "pubkey prints its public key" grep -Eq '^[A-Za-z0-9+/]{43}=$' <<<"$pub"
+if command -v wg >/dev/null 2>&1; then
+  check "pubkey agrees with wg pubkey" test "$pub" = "$(printf '%s\n' "$key" | wg pubkey)"
+fi
+
+# --- the broker in local mode ---
+cat >"$work/broker.yaml" <<'YAML'
+integrations:
+  - name: ghe
+    type: github
+    baseUrl: http://127.0.0.1:18080/api/v3
+    auth: {scheme: bearer, tokenFile: /run/secrets/rego-broker/ghe-token}
+YAML
+printf 'smoke-token-%s\n' "$RANDOM$RANDOM" >"$work/ghe-token"
+chmod 0644 "$work/broker.yaml" "$work/ghe-token"
+
+# Runs inside the container: a recording upstream on 127.0.0.1:18080, then one allowed and one
+# denied request through the broker; prints what happened as one JSON line.
+cat >"$work/client.js" <<'JS'
+const http = require('http');
+const seen = [];
+const upstream = http.createServer((req, res) => {
+  seen.push({ method: req.method, url: req.url, authorization: req.headers.authorization || null });
+  res.setHeader('content-type', 'application/json');
+  res.end('{"name":"pom.xml"}');
+});
+function request(method, path, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: 8080, method, path, headers }, (res) => {
+      let body = '';
+      res.on('data', (c) => { body += c; });
+      res.on('end', () => resolve({ status: res.statusCode, id: res.headers['x-broker-decision-id'] || null, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+function ready() {
+  return new Promise((resolve) => {
+    http.get('http://127.0.0.1:9090/readyz', (res) => { res.resume(); resolve(res.statusCode === 200); })
+      .on('error', () => resolve(false));
+  });
+}
+(async () => {
+  await new Promise((r) => upstream.listen(18080, '127.0.0.1', r));
+  let up = false;
+  for (let i = 0; i < 100 && !up; i += 1) {
+    up = await ready();
+    if (!up) await new Promise((r) => setTimeout(r, 200));
+  }
+  const base = '/proxy/http://127.0.0.1:18080/api/v3/repos/acme/app';
+  const allowed = await request('GET', `${base}/contents/pom.xml`, { authorization: 'Bearer caller-credential' });
+  const denied = await request('DELETE', base);
+  upstream.close();
+  console.log(JSON.stringify({ ready: up, allowed, denied, seen }));
+})().catch((e) => { console.log(JSON.stringify({ error: String(e) })); });
+JS
+
+# Starts the broker as deployed: default command, read-only root (without podman's extra tmpfs
+# on /run and /tmp), every capability dropped, no_new_privs, no network, state on a volume.
+start_broker() {
+  local name="$1"; shift
+  "${PODMAN[@]}" run -d --name "$name" --network none \
+    --health-interval=disable --read-only --read-only-tmpfs=false --cap-drop ALL --security-opt no-new-privileges \
+    -v "$work/broker.yaml:/etc/rego-broker/broker.yaml:ro" \
+    -v "$work/ghe-token:/run/secrets/rego-broker/ghe-token:ro" \
+    -v "$work/client.js:/smoke/client.js:ro" \
+    "$@" "$IMAGE" >/dev/null
+}
+field() { node -e 'const v=JSON.parse(process.argv[1]); console.log(String(process.argv[2].split(".").reduce((o,k)=>o==null?o:o[k], v)))' "$1" "$2"; }
+
+c="rego-broker-smoke-$$-baked"
+echo "container smoke: $IMAGE"
+containers+=("$c")
+start_broker "$c"
+result="$("${PODMAN[@]}" exec "$c" node /smoke/client.js)"
+check "the broker becomes ready" test "$(field "$result" ready)" = true || echo "$result"
+check "an allowed request is proxied (200)" test "$(field "$result" allowed.status)" = 200
+check "a denied request is refused (403)" test "$(field "$result" denied.status)" = 403
+check "the upstream received exactly the allowed request" test "$(field "$result" seen.length)/$(field "$result" seen.0.method)" = 1/GET
+check "the upstream got the token from the mounted secret, not the caller's" \
+  test "$(field "$result" seen.0.authorization)" = "Bearer $(cat "$work/ghe-token")"
+check "decision ids are returned" test "$(field "$result" allowed.id)" != null
+
+uid="$("${PODMAN[@]}" exec "$c" sh -c 'sed -n "s/^Uid:[[:space:]]*\([0-9]*\).*/\1/p" /proc/1/status')"
+check "the broker runs as the non-root user 10001" test "$uid" = 10001
+caps="$("${PODMAN[@]}" exec "$c" sh -c 'sed -n "s/^CapEff:[[:space:]]*//p" /proc/1/status')"
+check "the broker has no capabilities" test "$caps" = 0000000000000000
+check "the root filesystem is read-only" \
+  "${PODMAN[@]}" exec "$c" sh -c '! touch /opt/rego-broker/x 2>/dev/null && ! touch /etc/x 2>/dev/null'
+check "the state volume is writable" "${PODMAN[@]}" exec "$c" sh -c 'touch /var/lib/rego-broker/.w && rm /var/lib/rego-broker/.w'
+check "the image HEALTHCHECK passes" "${PODMAN[@]}" healthcheck run "$c"
+
+"${PODMAN[@]}" stop -t 20 "$c" >/dev/null
+log="$("${PODMAN[@]}" logs "$c" 2>&1)"
+records="$(grep -c '"decision_id"' <<<"$log" || true)"
+check "two decision records on stdout" test "$records" = 2
+check "the baked bundle was used" grep -q '"revision":"sha256-' <<<"$log"
+check "the token never reaches the output" bash -c '! grep -qF "$1" <<<"$0"' "$log" "$(cat "$work/ghe-token")"
+check "the broker stops with exit 0 on SIGTERM" test "$("${PODMAN[@]}" inspect --format '{{.State.ExitCode}}' "$c")" = 0
+
+# --- a bundle mounted over the baked one ---
+if [ -f policies/build/bundle.tar.gz ]; then
+  mounted_rev="$(tar -xzOf policies/build/bundle.tar.gz /.manifest 2>/dev/null | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).revision))')"
+  c2="rego-broker-smoke-$$-mounted"
+  containers+=("$c2")
+  start_broker "$c2" -v "$PWD/policies/build/bundle.tar.gz:/opt/rego-broker/policies/build/bundle.tar.gz:ro"
+  result="$("${PODMAN[@]}" exec "$c2" node /smoke/client.js)"
+  check "with a mounted bundle: allowed 200, denied 403" \
+    test "$(field "$result" allowed.status)/$(field "$result" denied.status)" = 200/403
+  "${PODMAN[@]}" stop -t 20 "$c2" >/dev/null
+  log="$("${PODMAN[@]}" logs "$c2" 2>&1)"
+  check "with a mounted bundle: its revision is in the records ($mounted_rev)" \
+    grep -qF "\"revision\":\"$mounted_rev\"" <<<"$log"
+fi
+
+echo "container smoke: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
