@@ -12,7 +12,8 @@
  * decision record. Then it measures the decision-log writer alone on the records the soak
  * produced (records/s, bounded to `SOAK_WRITER_RECORDS`), to compare with the broker's rate.
  * Exit 0 when the checks hold (RSS growth < 10%, no errors, no answered request without its
- * record), 1 otherwise. Other settings: SOAK_DIR (work directory, default a new temporary one).
+ * record), 1 otherwise. Other settings: SOAK_DIR (work directory, default a new temporary one),
+ * SOAK_NODE_ARGS (options for the broker's Node, e.g. `--cpu-prof --cpu-prof-dir=DIR`).
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -133,7 +134,8 @@ async function main(): Promise<number> {
       integrations: [{ name: 'ghe', type: 'github', baseUrl: `${upstream}/api/v3`, auth: { scheme: 'bearer', tokenEnv: 'SOAK_GHE_TOKEN' } }],
     }),
   );
-  const { child: broker, value: ports } = await startChild('rego-broker', [process.execPath, CLI, 'run', '-c', configFile], {
+  const nodeArgs = (process.env.SOAK_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const { child: broker, value: ports } = await startChild('rego-broker', [process.execPath, ...nodeArgs, CLI, 'run', '-c', configFile], {
     env: { PATH: process.env.PATH, SOAK_GHE_TOKEN: 'soak-token' },
     cwd: ROOT,
     logFile: join(dir, 'rego-broker.stdout.log'),
