@@ -53,15 +53,15 @@ export interface LoadResult {
 /** Integration types the shipped policies know, with built-in surfaces (request/surfaces.ts). */
 export const INTEGRATION_TYPES: readonly string[] = ['github', 'gitlab', 'bitbucket', 'azure-repos', 'jira', 'artifactory', 'nexus'];
 const TYPE_RE = /^[a-z][a-z0-9_-]{0,62}$/;
-const SCM_FLAGS = ['allowCodeAccess', 'allowWrites', 'allowGitClone', 'allowWebhooks', 'rulesets'];
+const SCM_FLAGS = ['allowCodeAccess', 'allowWrites', 'allowGitClone', 'allowWebhooks', 'allowedWebhookUrls', 'rulesets'];
 /**
  * The flags the shipped package of each type reads: setting another one is a mistake (it would
  * change nothing). Types of the customer's own may read any flag.
  */
 const FLAGS_BY_TYPE: Readonly<Record<string, readonly string[]>> = {
-  github: [...SCM_FLAGS, 'allowedWebhookUrls'],
-  gitlab: [...SCM_FLAGS, 'allowedWebhookUrls'],
-  bitbucket: [...SCM_FLAGS, 'allowedWebhookUrls'],
+  github: SCM_FLAGS,
+  gitlab: SCM_FLAGS,
+  bitbucket: SCM_FLAGS,
   'azure-repos': SCM_FLAGS,
   jira: ['allowedProjects', 'rulesets'],
   artifactory: ['rulesets'],
