@@ -11,6 +11,7 @@ import type { RequestContext } from '../pipeline/context';
 import { gateOptions, judgeRequest } from '../pipeline/gate';
 import { compileSurfaces } from '../request/resolve';
 import { createLogger } from '../telemetry/logger';
+import { decideOutbound, outboundLine } from '../relay/decide';
 import type { CommandIo } from './args';
 import { loadFromFiles, parseCommand } from './args';
 
@@ -94,3 +95,10 @@ export async function decide(io: CommandIo): Promise<number> {
   await evaluator.close();
   return bad > 0 ? 1 : 0;
 }
+    const outbound = outboundLine(text);
+    if (outbound !== null) {
+      const out = await decideOutbound(outbound, config, evaluator);
+      if (typeof out === 'string') bad += 1;
+      io.stdout.write(`${JSON.stringify(typeof out === 'string' ? { line: n, error: out } : { ...out, revision: evaluator.revision })}\n`);
+      continue;
+    }
