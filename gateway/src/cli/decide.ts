@@ -83,6 +83,13 @@ export async function decide(io: CommandIo): Promise<number> {
   for await (const text of lines) {
     n += 1;
     if (text.trim() === '') continue;
+    const outbound = outboundLine(text);
+    if (outbound !== null) {
+      const out = await decideOutbound(outbound, config, evaluator);
+      if (typeof out === 'string') bad += 1;
+      io.stdout.write(`${JSON.stringify(typeof out === 'string' ? { line: n, error: out } : { ...out, revision: evaluator.revision })}\n`);
+      continue;
+    }
     const line = parseLine(text);
     if (typeof line === 'string') {
       bad += 1;
@@ -95,10 +102,3 @@ export async function decide(io: CommandIo): Promise<number> {
   await evaluator.close();
   return bad > 0 ? 1 : 0;
 }
-    const outbound = outboundLine(text);
-    if (outbound !== null) {
-      const out = await decideOutbound(outbound, config, evaluator);
-      if (typeof out === 'string') bad += 1;
-      io.stdout.write(`${JSON.stringify(typeof out === 'string' ? { line: n, error: out } : { ...out, revision: evaluator.revision })}\n`);
-      continue;
-    }
