@@ -60,6 +60,8 @@ export interface Hub {
   hubListenPort: number;
   /** `http://[hub tunnel address]:8080/ping`, answered 200 by the hub. */
   heartbeatUrl: string;
+  /** `http://[hub tunnel address]:8080/webhooks`: POST below it is recorded, GET lists what was received. */
+  webhooksUrl: string;
   /** The peer entry the broker needs for this hub. */
   peerConfigForBroker: PeerConfig;
   /** HTTP GET from the hub namespace. */
@@ -91,9 +93,26 @@ const HUB_TUNNEL_ADDRESS = 'fdf0:59dc:33cf:9be9::1';
 const HUB_LISTEN_PORT = 51820; // fixed ports are fine inside our own namespaces
 const HUB_HTTP_PORT = 8080;
 
+// POST /webhooks/<relay> plays the SaaS receiving relayed webhooks (kept in order, headers and
+// body as received); GET /webhooks lists them as JSON.
 const SERVER_SCRIPT = `
 const http = require('node:http');
+const hooks = [];
 const s = http.createServer((req, res) => {
+  if (req.method === 'POST' && req.url.startsWith('/webhooks/')) {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      hooks.push({ url: req.url, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+      res.end('ok');
+    });
+    return;
+  }
+  if (req.url === '/webhooks') {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify(hooks));
+    return;
+  }
   res.setHeader('content-type', 'text/plain');
   res.end(req.url === '/ping' ? 'pong' : 'hub ' + req.method + ' ' + req.url);
 });
@@ -243,6 +262,7 @@ export async function createHub(opts: HubOptions = {}): Promise<Hub> {
     hubPublicKey: publicKeyFromPrivate(hubPrivateKey), brokerPublicKey, brokerPrivateKey,
     hubListenPort: HUB_LISTEN_PORT,
     heartbeatUrl: `http://[${HUB_TUNNEL_ADDRESS}]:${HUB_HTTP_PORT}/ping`,
+    webhooksUrl: `http://[${HUB_TUNNEL_ADDRESS}]:${HUB_HTTP_PORT}/webhooks`,
     peerConfigForBroker: {
       publicKey: publicKeyFromPrivate(hubPrivateKey),
       endpoint: `${opts.endpointHostName ?? hubVeth}:${HUB_LISTEN_PORT}`,
