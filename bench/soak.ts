@@ -199,6 +199,10 @@ async function main(): Promise<number> {
   say(`records: ${records.length}; answered without a record: ${missing}; decision ids with more than one record: ${duplicated}`);
   say(`latency p50/p99/max: client ${percentile(clientMs, 50).toFixed(1)}/${percentile(clientMs, 99).toFixed(1)}/${(clientMs.at(-1) ?? 0).toFixed(1)} ms; server ${percentile(serverMs, 50).toFixed(1)}/${percentile(serverMs, 99).toFixed(1)}/${(serverMs.at(-1) ?? 0).toFixed(1)} ms`);
   say(`broker RSS: ${base0?.mib.toFixed(1)} MiB after warm-up (${(warmup / 1000).toFixed(0)} s) -> ${last?.mib.toFixed(1)} MiB at the end (${(growth * 100).toFixed(1)}%), peak ${Math.max(...rss.map((s) => s.mib)).toFixed(1)} MiB`);
+  // The shape of the curve tells warm-up (flattens) from a leak (keeps climbing).
+  const tenths = Array.from({ length: 10 }, (_, k) => rss.find((r) => r.t >= ((k + 1) * seconds * 1000) / 10) ?? last);
+  say(`broker RSS by tenth of the run (MiB): ${tenths.map((r) => r?.mib.toFixed(0) ?? '-').join(' ')}`);
+  writeFileSync(join(dir, 'rss.json'), JSON.stringify(rss));
   const loop = (q: string): string => ((brokerMetrics[`rego_broker_event_loop_delay_seconds{quantile="${q}"}`] ?? NaN) * 1000).toFixed(1);
   say(`broker event-loop delay p50/p99/max: ${loop('0.5')}/${loop('0.99')}/${loop('1')} ms; spans dropped ${brokerMetrics.rego_broker_spans_dropped_total ?? 0}; records lost ${brokerMetrics.rego_broker_decision_log_lost_total ?? 0}; broker exit code ${exitCode}`);
 
