@@ -6,6 +6,7 @@ import pino from 'pino';
 import type { DecisionRecord } from '../../../src/audit/decision-log';
 import { StreamDecisionLog } from '../../../src/audit/decision-log';
 import { rotateFiles } from '../../../src/audit/rotate';
+import { ConfigError } from '../../../src/errors';
 
 const silent = pino({ level: 'silent' });
 
@@ -117,9 +118,14 @@ describe('StreamDecisionLog rotation', () => {
   it('refuses an unwritable path at once, naming the key (exit 2)', () => {
     const blocker = join(dir, 'file');
     writeFileSync(blocker, '');
-    expect(() => new StreamDecisionLog({ path: join(blocker, 'd.log'), maxBodyBytes: 4096, maxFileBytes: 10, maxFiles: 2 }, silent)).toThrow(
-      expect.objectContaining({ exitCode: 2, message: expect.stringContaining('telemetry.decisionLog.path') }) as Error,
-    );
+    let thrown: unknown = null;
+    try {
+      new StreamDecisionLog({ path: join(blocker, 'd.log'), maxBodyBytes: 4096, maxFileBytes: 10, maxFiles: 2 }, silent);
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect((thrown as ConfigError).message).toContain('telemetry.decisionLog.path');
   });
 });
 
