@@ -47,7 +47,7 @@ mmdebstrap --variant=essential --quiet \
   --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
   --change 'CMD ["/bin/bash"]' \
   "$work/rootfs.tar" "$BASE_RUNTIME" >/dev/null
-echo "container-base: $BASE_RUNTIME ($("$node_bin" --version), Debian bookworm minbase)"
+echo "container-base: $BASE_RUNTIME ($("$node_bin" --version), Debian bookworm, Essential packages)"
 
 # The build base adds npm (the machine's own, which matches its node).
 mkdir -p "$work/ctx"
