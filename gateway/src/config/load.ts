@@ -155,7 +155,7 @@ export function parse(raw: RawConfig, warnings: string[], processEnv: Env = {}):
     telemetry: {
       serviceName: raw.telemetry.serviceName,
       traces: { exporter: raw.telemetry.traces.exporter as 'otlp' | 'console' | 'none', endpoint: raw.telemetry.traces.endpoint },
-      decisionLog: { ...raw.telemetry.decisionLog, onFailure: raw.telemetry.decisionLog.onFailure as 'refuse' | 'serve' },
+      decisionLog: { ...raw.telemetry.decisionLog },
       logLevel: raw.telemetry.logLevel as BrokerConfig['telemetry']['logLevel'],
     },
     shutdown: { ...raw.shutdown },
