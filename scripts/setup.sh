@@ -5,9 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages: the tunnel (wireguard-go, wg, ip), openssl (test certificates), and for the
-# carrier end-to-end test a real HTTP proxy (tinyproxy) and a firewall (nftables).
+# carrier end-to-end test a real HTTP proxy (tinyproxy) and a firewall (nftables); for the
+# container image podman with runc, and mmdebstrap for its Debian base.
 missing=()
-for pair in wg:wireguard-tools wireguard-go:wireguard-go ip:iproute2 openssl:openssl tinyproxy:tinyproxy nft:nftables; do
+for pair in wg:wireguard-tools wireguard-go:wireguard-go ip:iproute2 openssl:openssl tinyproxy:tinyproxy nft:nftables \
+  podman:podman runc:runc mmdebstrap:mmdebstrap; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
 done
 if [ "${#missing[@]}" -gt 0 ] && [ "$(id -u)" = "0" ]; then
