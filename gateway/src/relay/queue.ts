@@ -144,7 +144,9 @@ export class RelayQueue {
   async head(relay: string): Promise<QueueEntry | null> {
     const slot = this.slots.get(relay)?.[0];
     if (slot === undefined || !slot.ready) return null;
-    return JSON.parse(await readFile(join(this.pendingDir(relay), fileName(slot.seq)), 'utf8')) as QueueEntry;
+    const entry = JSON.parse(await readFile(join(this.pendingDir(relay), fileName(slot.seq)), 'utf8')) as QueueEntry;
+    // The file's place is authoritative (an operator may move a dead letter back under a new name).
+    return { ...entry, relay, seq: slot.seq };
   }
 
   /** Store the entry's attempt count and last error (so they survive a restart). */

@@ -1,5 +1,5 @@
 /** The durable queue on its own: order, bounds, recovery of what a run left, dead letters. */
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RelayQueue } from '../../../src/relay/queue';
@@ -68,4 +68,17 @@ test('an unwritable directory refuses the webhook without counting it', async ()
   const r = await q.enqueue('missing', fields('x'));
   expect(r.ok).toBe(false);
   expect(q.depth().count).toBe(0);
+});
+
+test('a dead letter moved back under a new sequence number is read as that entry', async () => {
+  const d = dir();
+  const q = new RelayQueue(d, ['a'], { maxBytes: 1e6, maxCount: 10 });
+  await q.enqueue('a', fields('x'));
+  const target = await q.deadLetter((await q.head('a'))!);
+  renameSync(target, join(d, 'a', 'pending', '0000000000000007.json'));
+  const again = new RelayQueue(d, ['a'], { maxBytes: 1e6, maxCount: 10 });
+  const head = await again.head('a');
+  expect(head).toMatchObject({ id: 'x', seq: 7 });
+  await again.remove(head!);
+  expect(again.depth().count).toBe(0);
 });
