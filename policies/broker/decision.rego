@@ -14,7 +14,8 @@
 #   hints       set of reasons added when nothing allows the request (optional)
 #
 # An integration may also opt into imported peer rules (flag `rulesets`, see
-# policies/lib/peers/imported.rego): their ids join allowed_by; the package's deny still wins.
+# policies/lib/peers/imported.rego): their ids join allowed_by as its rulesetMode says, never
+# past the package's tier flags (lib/peers/limits.rego); the package's deny still wins.
 #
 # Two things are judged here for every type, so no rule can forget them:
 #   - query parameters: a rule allows only when every query parameter is one it accepts, as
@@ -79,11 +80,14 @@ integration_known if {
 # Or the integration is judged by imported rule sets (a type without a package of its own).
 integration_known if peers.in_use
 
-# The type's own ids that accept this request's query, joined by the imported rules' only when
-# the integration uses them (the union and the rule set lookups are skipped for the common case).
-integration_allowed_by := {id | some id in own_allowed_by; query.accepted(id)} if {
+# The type's own ids that accept this request's query, combined with the imported rules' only
+# when the integration uses them, in its rulesetMode and within the package's limits
+# (lib/peers/limits.rego); the rule set lookups are skipped for the common case.
+integration_allowed_by := own_accepted if {
 	not peers.in_use
-} else := {id | some id in own_allowed_by; query.accepted(id)} | peers.allowed_by
+} else := peers.combined(own_accepted)
+
+own_accepted := {id | some id in own_allowed_by; query.accepted(id)}
 
 # The ids whose path, method and body match, before the query is judged.
 own_allowed_by := {id | some id in data.integrations[input.integration.type].allowed_by}

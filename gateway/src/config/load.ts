@@ -53,7 +53,7 @@ export interface LoadResult {
 /** Integration types the shipped policies know, with built-in surfaces (request/surfaces.ts). */
 export const INTEGRATION_TYPES: readonly string[] = ['github', 'gitlab', 'bitbucket', 'azure-repos', 'jira', 'artifactory', 'nexus'];
 const TYPE_RE = /^[a-z][a-z0-9_-]{0,62}$/;
-const SCM_FLAGS = ['allowCodeAccess', 'allowWrites', 'allowGitClone', 'allowWebhooks', 'allowedWebhookUrls', 'rulesets'];
+const SCM_FLAGS = ['allowCodeAccess', 'allowWrites', 'allowGitClone', 'allowWebhooks', 'allowedWebhookUrls', 'rulesets', 'disabledRules'];
 /**
  * The flags the shipped package of each type reads: setting another one is a mistake (it would
  * change nothing). Types of the customer's own may read any flag.
@@ -63,9 +63,9 @@ const FLAGS_BY_TYPE: Readonly<Record<string, readonly string[]>> = {
   gitlab: SCM_FLAGS,
   bitbucket: SCM_FLAGS,
   'azure-repos': SCM_FLAGS,
-  jira: ['allowedProjects', 'rulesets'],
-  artifactory: ['rulesets'],
-  nexus: ['rulesets'],
+  jira: ['allowedProjects', 'rulesets', 'disabledRules'],
+  artifactory: ['rulesets', 'disabledRules'],
+  nexus: ['rulesets', 'disabledRules'],
 };
 
 function checkFlagsApply(item: Record<string, unknown>, type: string, where: string): void {
@@ -78,7 +78,8 @@ function checkFlagsApply(item: Record<string, unknown>, type: string, where: str
   }
 }
 const AUTH_SCHEMES: readonly AuthScheme[] = ['bearer', 'token', 'basic', 'header', 'passthrough'];
-const INTEGRATION_KEYS = new Set(['name', 'type', 'baseUrl', 'auth', 'surfaces', 'forwardHeaders', ...Object.keys(INTEGRATION_FLAGS)]);
+const INTEGRATION_KEYS = new Set(['name', 'type', 'baseUrl', 'auth', 'surfaces', 'forwardHeaders', 'rulesetMode', ...Object.keys(INTEGRATION_FLAGS)]);
+const RULESET_MODES = ['union', 'intersect', 'replace'];
 /** An HTTP field name (RFC 9110 §5.1 token). */
 const HEADER_NAME_RE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const AUTH_KEYS = new Set(['scheme', 'tokenEnv', 'tokenFile', 'token', 'username', 'header']);
@@ -283,6 +284,21 @@ function parseFlags(v: Record<string, unknown>, where: string): Record<string, b
   return flags;
 }
 
+/**
+ * rulesetMode and disabledRules go with rulesets; the policy sees the mode as
+ * `flags.ruleset_mode`, a one-element list (flags are booleans or lists).
+ */
+function rulesetFlags(flags: Record<string, boolean | string[]>, mode: unknown, where: string): Record<string, boolean | string[]> {
+  const uses = Array.isArray(flags.rulesets) && flags.rulesets.length > 0;
+  if (mode !== undefined) {
+    if (typeof mode !== 'string' || !RULESET_MODES.includes(mode)) throw new ConfigError(`${where}.rulesetMode: one of ${RULESET_MODES.join(', ')}`);
+    if (!uses) throw new ConfigError(`${where}.rulesetMode: only with rulesets`);
+    flags.ruleset_mode = [mode];
+  }
+  if (flags.disabled_rules !== undefined && !uses) throw new ConfigError(`${where}.disabledRules: only with rulesets`);
+  return flags;
+}
+
 /** Extra headers to forward: valid field names, lower-cased, never a credential or hop-by-hop header. */
 function parseForwardHeaders(v: unknown, where: string): string[] {
   if (v === undefined) return [];
@@ -326,7 +342,7 @@ function parseIntegrations(v: unknown, warnings: string[]): IntegrationConfig[] 
       baseUrl,
       auth: parseAuth(item.auth, `${where}.auth`, warnings),
       surfaces: surfacesFor(type, baseUrl, overrides as Record<string, string>),
-      flags: parseFlags(item, where),
+      flags: rulesetFlags(parseFlags(item, where), item.rulesetMode, where),
       forwardHeaders: parseForwardHeaders(item.forwardHeaders, `${where}.forwardHeaders`),
     };
   });

@@ -15,6 +15,8 @@ export const INTEGRATION_FLAGS: Readonly<Record<string, 'boolean' | 'string[]'>>
   allowedProjects: 'string[]',
   allowedWebhookUrls: 'string[]',
   rulesets: 'string[]',
+  /** Imported rule ids switched off (with rulesets). */
+  disabledRules: 'string[]',
 });
 
 /** Raw shapes as they come from files or the environment, before `parse`. */
