@@ -1,16 +1,45 @@
 /**
- * `rego-broker check -c FILE…`: does the bundle load, and does each integration answer with
- * its credential? Prints one line per check (credentials never shown) and exits 1 on failure.
+ * `rego-broker check -c FILE…`: does the bundle load (with every check a reload makes: readable,
+ * signature, decision entrypoint, a package for each configured type), and does each
+ * integration answer with its credential? Prints one line per check with the reason of each
+ * failure (credentials never shown) and exits 1 on failure.
  */
 import http from 'node:http';
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
-import { loadEvaluator } from '../app';
+import { readSecret } from '../config/secrets';
+import type { BrokerConfig } from '../config/types';
+import type { Env } from '../config/secrets';
+import { download } from '../policy/bundle-service';
+import { loadCandidate, loadCandidateFile } from '../policy/candidate';
+import type { CandidateOptions } from '../policy/candidate';
+import { verifyOptions } from '../policy/reload';
 import { credentialFor } from '../proxy/credentials';
 import { normalizeUrl } from '../request/normalize';
-import { createLogger } from '../telemetry/logger';
 import type { CommandIo } from './args';
 import { loadFromFiles, parseCommand } from './args';
+
+/** The bundle line: what is in service after a load, or why it cannot be. */
+async function checkBundle(config: BrokerConfig, env: Env, ca: string | undefined): Promise<{ ok: boolean; line: string }> {
+  const { service } = config.policy;
+  const source = service.url || config.policy.bundle;
+  try {
+    const options: CandidateOptions = { maxMemoryPages: config.policy.maxMemoryPages, verify: verifyOptions(config.policy, env), integrations: config.integrations };
+    let candidate;
+    if (service.url === '') {
+      candidate = await loadCandidateFile(config.policy.bundle, options);
+    } else {
+      const hasToken = service.token.env !== null || service.token.file !== null || service.token.literal !== null;
+      const got = await download(service, hasToken ? readSecret(service.token, 'policy.service.token', env) : null, null, ca);
+      if (got.status !== 'bundle') throw new Error('the bundle service sent no bundle');
+      candidate = await loadCandidate(got.bytes, service.url, options);
+    }
+    await candidate.evaluator.close();
+    return { ok: true, line: `ok   policy bundle ${source} (revision ${candidate.evaluator.revision || 'none'}, ${candidate.signature})` };
+  } catch (err) {
+    return { ok: false, line: `FAIL policy bundle ${source}: ${(err as Error).message}` };
+  }
+}
 
 function probe(url: string, headers: Record<string, string | string[]>, timeoutMs: number, ca?: string): Promise<string> {
   return new Promise((resolve) => {
@@ -29,10 +58,10 @@ export async function check(io: CommandIo): Promise<number> {
   const { files } = parseCommand(io.argv);
   const { config } = loadFromFiles(files, io.env);
   let failed = 0;
-  const evaluator = await loadEvaluator(config, createLogger('silent'));
-  io.stdout.write(`${evaluator.ready ? 'ok  ' : 'FAIL'} policy bundle ${config.policy.bundle}${evaluator.ready ? ` (revision ${evaluator.revision || 'none'})` : ''}\n`);
-  if (!evaluator.ready) failed += 1;
   const ca = config.proxy.caFile ? readFileSync(config.proxy.caFile, 'utf8') : undefined;
+  const bundle = await checkBundle(config, io.env, ca);
+  io.stdout.write(`${bundle.line}\n`);
+  if (!bundle.ok) failed += 1;
   for (const integration of config.integrations) {
     const headers: Record<string, string | string[]> = { 'user-agent': 'rego-broker-check' };
     credentialFor(integration, io.env)(headers);
