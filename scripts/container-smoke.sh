@@ -99,14 +99,14 @@ start_broker() {
     -v "$work/broker.yaml:/etc/rego-broker/broker.yaml:ro" \
     -v "$work/ghe-token:/run/secrets/rego-broker/ghe-token:ro" \
     -v "$work/client.js:/smoke/client.js:ro" \
-    "$@" "$IMAGE" >/dev/null
+    "$@" >/dev/null
 }
 field() { node -e 'const v=JSON.parse(process.argv[1]); console.log(String(process.argv[2].split(".").reduce((o,k)=>o==null?o:o[k], v)))' "$1" "$2"; }
 
 c="rego-broker-smoke-$$-baked"
 echo "container smoke: $IMAGE"
 containers+=("$c")
-start_broker "$c"
+start_broker "$c" "$IMAGE"
 result="$("${PODMAN[@]}" exec "$c" node /smoke/client.js)"
 check "the broker becomes ready" test "$(field "$result" ready)" = true || echo "$result"
 check "an allowed request is proxied (200)" test "$(field "$result" allowed.status)" = 200
@@ -138,7 +138,7 @@ if [ -f policies/build/bundle.tar.gz ]; then
   mounted_rev="$(tar -xzOf policies/build/bundle.tar.gz /.manifest 2>/dev/null | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).revision))')"
   c2="rego-broker-smoke-$$-mounted"
   containers+=("$c2")
-  start_broker "$c2" -v "$PWD/policies/build/bundle.tar.gz:/opt/rego-broker/policies/build/bundle.tar.gz:ro"
+  start_broker "$c2" -v "$PWD/policies/build/bundle.tar.gz:/opt/rego-broker/policies/build/bundle.tar.gz:ro" "$IMAGE"
   result="$("${PODMAN[@]}" exec "$c2" node /smoke/client.js)"
   check "with a mounted bundle: allowed 200, denied 403" \
     test "$(field "$result" allowed.status)/$(field "$result" denied.status)" = 200/403
@@ -146,6 +146,53 @@ if [ -f policies/build/bundle.tar.gz ]; then
   log="$("${PODMAN[@]}" logs "$c2" 2>&1)"
   check "with a mounted bundle: its revision is in the records ($mounted_rev)" \
     grep -qF "\"revision\":\"$mounted_rev\"" <<<"$log"
+fi
+
+# --- the tunnel: non-root with CAP_NET_ADMIN alone and /dev/net/tun (wireguard-go) ---
+# (start_broker drops every capability and sets no_new_privs; --cap-add gives NET_ADMIN back.)
+# The peer is a made-up hub on the container's own loopback: the interface comes up, no packet
+# leaves the container's network namespace.
+if [ -c /dev/net/tun ]; then
+  "${PODMAN[@]}" run --rm --network none --no-healthcheck "$IMAGE" genkey >"$work/wg.key"
+  chmod 0644 "$work/wg.key"
+  cat >"$work/tunnel.yaml" <<'YAML'
+tunnel:
+  enabled: true
+  privateKeyFile: /run/secrets/rego-broker/wg.key
+  deploymentId: 8849
+  peers: [{publicKey: "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=", endpoint: "127.0.0.1:51820",
+           allowedIps: ["fdf0:59dc:33cf:9be9::1/128"], persistentKeepalive: 20}]
+YAML
+  chmod 0644 "$work/tunnel.yaml"
+  c3="rego-broker-smoke-$$-tunnel"
+  containers+=("$c3")
+  start_broker "$c3" --cap-drop ALL --cap-add NET_ADMIN --device /dev/net/tun \
+    --sysctl net.ipv6.conf.all.disable_ipv6=0 \
+    -v "$work/tunnel.yaml:/etc/rego-broker/tunnel.yaml:ro" -v "$work/wg.key:/run/secrets/rego-broker/wg.key:ro" \
+    "$IMAGE" run -c /opt/rego-broker/container.yaml -c /etc/rego-broker/broker.yaml -c /etc/rego-broker/tunnel.yaml
+  listening=false
+  for _ in $(seq 1 50); do
+    if "${PODMAN[@]}" logs "$c3" 2>&1 | grep -q '"msg":"broker listening"'; then listening=true; break; fi
+    [ "$("${PODMAN[@]}" inspect --format '{{.State.Running}}' "$c3")" = true ] || break
+    sleep 0.2
+  done
+  check "with a tunnel: the broker comes up on its tunnel address" test "$listening" = true \
+    || "${PODMAN[@]}" logs "$c3" 2>&1 | tail -n 5
+  procs="$("${PODMAN[@]}" exec "$c3" sh -c 'for p in /proc/[0-9]*; do c=$(cat $p/comm); case $c in node|wireguard-go) echo "$c $(sed -n "s/^Uid:[[:space:]]*\([0-9]*\).*/\1/p" $p/status) $(sed -n "s/^CapEff:[[:space:]]*//p" $p/status)";; esac; done' 2>/dev/null | sort || true)"
+  check "with a tunnel: node and wireguard-go run as 10001 with CAP_NET_ADMIN only" \
+    test "$procs" = "$(printf 'node 10001 0000000000001000\nwireguard-go 10001 0000000000001000')"
+  check "with a tunnel: the interface has the address of deployment 8849" \
+    bash -c '"${@:1}" exec "$0" ip -6 addr show dev wg-broker | grep -q "fdf0:59dc:33cf:9be8:0:2291:0:1/128"' "$c3" "${PODMAN[@]}"
+  # Podman hands added capabilities to a non-root user as ambient ones; Docker and Kubernetes do
+  # not. Without them the entry point raises CAP_NET_ADMIN through its file-capability setpriv.
+  caps="$("${PODMAN[@]}" exec "$c3" setpriv --inh-caps=-all --ambient-caps=-all -- \
+    /opt/rego-broker/libexec/setpriv-net-admin --inh-caps=+net_admin --ambient-caps=+net_admin -- \
+    sed -n 's/^CapEff:[[:space:]]*//p' /proc/self/status)"
+  check "with a tunnel: without ambient capabilities the entry point's setpriv grants CAP_NET_ADMIN only" \
+    test "$caps" = 0000000000001000
+  "${PODMAN[@]}" stop -t 20 "$c3" >/dev/null
+  check "with a tunnel: SIGTERM removes the tunnel and exits 0" \
+    test "$("${PODMAN[@]}" inspect --format '{{.State.ExitCode}}' "$c3")" = 0
 fi
 
 echo "container smoke: $passed passed, $failed failed"

@@ -13,14 +13,17 @@ main=/opt/rego-broker/dist/gateway/src/cli/main.js
 
 # Everything written goes to the one writable volume: temporary files ($TMPDIR) and
 # wireguard-go's control socket (/run/wireguard is a link to wireguard/ there).
-(umask 077 && mkdir -p "${TMPDIR:-/var/lib/rego-broker/tmp}" /var/lib/rego-broker/wireguard) 2>/dev/null || true
+tmp="${TMPDIR:-/var/lib/rego-broker/tmp}"
+(umask 077 && mkdir -p "$tmp" /var/lib/rego-broker/wireguard) 2>/dev/null || true
 
 status_field() { sed -n "s/^$1:[[:space:]]*//p" /proc/self/status; }
 if [ "$(id -u)" != "0" ] && [ "$(status_field NoNewPrivs)" = "0" ]; then
   bounding="$(status_field CapBnd)"
   if [ -n "$bounding" ] && [ $(( (0x$bounding >> 12) & 1 )) -eq 1 ]; then
+    # A program started with a file capability runs in secure mode, where the C library drops
+    # TMPDIR from the environment: env puts it back for the broker.
     exec /opt/rego-broker/libexec/setpriv-net-admin --inh-caps=+net_admin --ambient-caps=+net_admin \
-      -- node "$main" "$@"
+      -- env TMPDIR="$tmp" node "$main" "$@"
   fi
 fi
 exec node "$main" "$@"
