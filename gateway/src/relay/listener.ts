@@ -38,7 +38,8 @@ export interface RelayHandlerOptions {
   secrets: ReadonlyMap<string, string>;
   policy: Pick<PolicyConfig, 'dryRun' | 'limits'>;
   maxBodyBytes: number;
-  evaluator: () => PolicyEvaluator;
+  /** The evaluator in service, held from arrival until the webhook's record is built (a reload waits). */
+  lease(): { evaluator: PolicyEvaluator; release(): void };
   queue: RelayQueue;
   /** A webhook was queued for this relay. */
   queued(relay: string): void;
@@ -77,6 +78,8 @@ export function relayHandler(options: RelayHandlerOptions): (req: IncomingMessag
     const target = (req.url ?? '').split('?', 1)[0] ?? '';
     const name = target.startsWith(PREFIX) ? target.slice(PREFIX.length) : '';
     const relay = req.method === 'POST' ? options.relays.get(name) : undefined;
+    const lease = options.lease();
+    const evaluator = lease.evaluator;
     const h: Handling = {
       decisionId: randomUUID(),
       relayName: relay?.name ?? '',
@@ -95,8 +98,7 @@ export function relayHandler(options: RelayHandlerOptions): (req: IncomingMessag
     // The record is written once the webhook's fate is known, also when the SCM hung up.
     const written = (): void => {
       if (relay !== undefined) options.metrics.webhook(relay.name, h.outcome);
-      options.record(
-        buildOutboundRecord({
+      const building = buildOutboundRecord({
           decisionId: h.decisionId,
           input: h.judgement?.input ?? null,
           evaluation: h.judgement?.evaluation ?? null,
@@ -105,14 +107,15 @@ export function relayHandler(options: RelayHandlerOptions): (req: IncomingMessag
           relay: { name: h.relayName, outcome: h.outcome, ...(h.removed.length > 0 ? { removed: h.removed } : {}) } satisfies RelayOutcome,
           status: res.headersSent ? res.statusCode : status,
           rawBody: h.body,
-          evaluator: options.evaluator(),
+          evaluator,
           spanContext,
           startedAt: h.startedAt,
           labels: options.labels,
           maxBodyBytes: options.decisionLogMaxBodyBytes,
           dryRun: h.judgement?.dryRun ?? false,
-        }),
-      );
+        });
+      void building.finally(() => lease.release()).catch(() => undefined);
+      options.record(building);
     };
     const refuse = (code: ErrorCode, reasons: string[], outcome: WebhookOutcome, close = false): void => {
       h.code = code;
@@ -147,7 +150,6 @@ export function relayHandler(options: RelayHandlerOptions): (req: IncomingMessag
       const verified = verifyWebhook(relay.auth, req.headers, body.bytes, options.secrets.get(relay.name) as string);
       if (!verified.ok) return refuse(ErrorCode.RELAY_SIGNATURE_INVALID, [verified.reason], 'signature_invalid');
 
-      const evaluator = options.evaluator();
       const judgement = await judgeWebhook(
         {
           decisionId: h.decisionId,

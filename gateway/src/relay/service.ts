@@ -21,6 +21,8 @@ export interface RelayOptions {
   config: BrokerConfig;
   env: Env;
   evaluator: () => PolicyEvaluator;
+  /** Hold the evaluator in service for one webhook (see RelayHandlerOptions.lease). */
+  lease(): { evaluator: PolicyEvaluator; release(): void };
   decisionLog: DecisionLog;
   tracer: Tracer;
   logger: Logger;
@@ -64,7 +66,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay | 
     secrets,
     policy: config.policy,
     maxBodyBytes: config.relay.maxBodyBytes,
-    evaluator: options.evaluator,
+    lease: () => options.lease(),
     queue,
     queued: (relay) => delivery.wake(relay),
     metrics,
