@@ -180,7 +180,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     throw err;
   }
   try {
-    relay = await startRelay({ config, env: options.env, evaluator, decisionLog, tracer, logger, labels: handlerOptions.labels, track: handlerOptions.track });
+    relay = await startRelay({ config, env: options.env, evaluator, lease: () => policy.acquire(), decisionLog, tracer, logger, labels: handlerOptions.labels, track: handlerOptions.track });
   } catch (err) {
     server.close();
     admin.close();
