@@ -122,6 +122,8 @@ caps="$("${PODMAN[@]}" exec "$c" sh -c 'sed -n "s/^CapEff:[[:space:]]*//p" /proc
 check "the broker has no capabilities" test "$caps" = 0000000000000000
 check "the root filesystem is read-only" \
   "${PODMAN[@]}" exec "$c" sh -c '! touch /opt/rego-broker/x 2>/dev/null && ! touch /etc/x 2>/dev/null'
+check "no setuid or setgid program in the image" \
+  test -z "$("${PODMAN[@]}" exec "$c" find / -xdev -type f -perm /6000 2>/dev/null)"
 check "the state volume is writable" "${PODMAN[@]}" exec "$c" sh -c 'touch /var/lib/rego-broker/.w && rm /var/lib/rego-broker/.w'
 check "the image HEALTHCHECK passes" "${PODMAN[@]}" healthcheck run "$c"
 
