@@ -144,6 +144,9 @@ export function parse(raw: RawConfig, warnings: string[], processEnv: Env = {}):
     if (value < 1) throw new ConfigError(`policy: ${key} must be at least 1`);
   }
   if (raw.proxy.timeoutMs < 1) throw new ConfigError('proxy.timeoutMs: must be at least 1');
+  // With a zero bound every request would be refused (or every record lost).
+  if (raw.telemetry.decisionLog.bufferBytes < 1) throw new ConfigError('telemetry.decisionLog.bufferBytes: must be at least 1');
+  if (raw.telemetry.decisionLog.maxPendingRecords < 1) throw new ConfigError('telemetry.decisionLog.maxPendingRecords: must be at least 1');
   return {
     listen: { ...raw.listen },
     admin: { ...raw.admin },
@@ -550,6 +553,8 @@ function parseRelayListener(raw: RawConfig, tunnel: TunnelConfig): RelayListener
     throw new ConfigError('relay: set signingKeyEnv or signingKeyFile (the key relayed webhooks are signed with, shared with the SaaS)');
   }
   if (tunnel.enabled && r.host === tunnel.localAddress) throw new ConfigError('relay.host: the relay listener is for the internal network, never the tunnel address');
+  // A wildcard address would also listen on the tunnel interface, open to the SaaS side.
+  if (tunnel.enabled && ['0.0.0.0', '::', '[::]', ''].includes(r.host)) throw new ConfigError('relay.host: with a tunnel, bind the relay listener to an internal address, not a wildcard (it would listen on the tunnel too)');
   if (r.port !== 0 && r.host === raw.admin.host && r.port === raw.admin.port) throw new ConfigError('relay.port: the relay listener cannot share admin.host:admin.port');
   if (r.port !== 0 && r.host === raw.listen.host && r.port === raw.listen.port) throw new ConfigError('relay.port: the relay listener cannot share listen.host:listen.port');
   if (r.maxBodyBytes < 1) throw new ConfigError('relay.maxBodyBytes: must be at least 1');

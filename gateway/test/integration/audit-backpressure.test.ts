@@ -107,3 +107,7 @@ const fullDisk = existsSync('/dev/full');
   }
   expect(b.broker.unrecorded()).toEqual({ recordsUnwritten: 0, recordsLost: 20 });
 });
+
+it.each([['bufferBytes'], ['maxPendingRecords']])('a zero telemetry.decisionLog.%s is refused at start, naming the key', (key) => {
+  expect(() => testConfig(upstream.url, { telemetry: { decisionLog: { [key]: 0 } } })).toThrow(`telemetry.decisionLog.${key}: must be at least 1`);
+});
