@@ -70,7 +70,7 @@ export function importRules(io: CommandIo): number {
   const written = writeRuleset(parsed.values.out ?? '.', result.data);
   io.stdout.write(
     `${written}: ${result.data.rules.length} ${peer} rules as data.imported.${result.data.name}\n` +
-      `use them with "rulesets": ["${result.data.name}"] on an integration, and build with scripts/build-policy.sh ${parsed.values.out ?? '.'}\n`,
+      `use them with "rulesets": ["${result.data.name}"] on an integration, and build with rego-broker build ${parsed.values.out ?? '.'}\n`,
   );
   return 0;
 }
