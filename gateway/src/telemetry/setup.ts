@@ -10,7 +10,9 @@
  * measured at more CPU per request than the proxying itself. Telemetry failures go to the log
  * through `diag` and are swallowed: they never change a decision.
  */
-import { diag, DiagLogLevel } from '@opentelemetry/api';
+import { randomBytes } from 'node:crypto';
+import { context, diag, DiagLogLevel, propagation, trace } from '@opentelemetry/api';
+import type { Context, Span, SpanOptions, Tracer, TracerProvider } from '@opentelemetry/api';
 import type { ReadableSpan, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { TelemetryConfig } from '../config/types';
 import type { Logger } from './logger';
@@ -94,14 +96,49 @@ async function processors(config: TelemetryOptions['config'], counts: SpanCounts
 }
 
 /**
- * Start tracing. With exporter `none` (and no injected processors) nothing is started and the
- * SDK is not even loaded (it is most of the broker's idle memory); the API's no-op tracer stays.
+ * Trace context without export: every span gets a trace id (the caller's, from `traceparent`,
+ * or a new one) and a span id, so decision records and forwarded requests carry a trace id that
+ * logs of other systems can be joined on, while nothing is recorded or sent. Spans are the API's
+ * non-recording spans: no SDK is loaded.
+ */
+const contextOnlyTracer: Tracer = {
+  startSpan(_name: string, _options?: SpanOptions, ctx?: Context): Span {
+    const parent = ctx ? trace.getSpanContext(ctx) : undefined;
+    const continued = parent !== undefined && trace.isSpanContextValid(parent);
+    return trace.wrapSpanContext({
+      traceId: continued ? parent.traceId : randomBytes(16).toString('hex'),
+      spanId: randomBytes(8).toString('hex'),
+      traceFlags: continued ? parent.traceFlags : 0,
+    });
+  },
+  startActiveSpan<F extends (span: Span) => unknown>(name: string, ...rest: unknown[]): ReturnType<F> {
+    const fn = rest[rest.length - 1] as F;
+    const options = rest.length > 1 ? (rest[0] as SpanOptions) : undefined;
+    const ctx = rest.length > 2 ? (rest[1] as Context) : context.active();
+    const span = contextOnlyTracer.startSpan(name, options, ctx);
+    return context.with(trace.setSpan(ctx, span), () => fn(span)) as ReturnType<F>;
+  },
+};
+const contextOnlyProvider: TracerProvider = { getTracer: () => contextOnlyTracer };
+
+/** With export off: W3C propagation and trace ids, nothing recorded. */
+async function startContextOnly(): Promise<Telemetry> {
+  const { W3CTraceContextPropagator } = await import('@opentelemetry/core');
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  trace.setGlobalTracerProvider(contextOnlyProvider);
+  return NOOP;
+}
+
+/**
+ * Start tracing. With exporter `none` (and no injected processors) the SDK is not even loaded
+ * (it is most of the broker's idle memory): trace context is still created or continued, and
+ * only export is off (see contextOnlyTracer).
  */
 export async function startTelemetry(options: TelemetryOptions): Promise<Telemetry> {
   const counts: SpanCounts = { ended: 0, exported: 0, dropped: 0 };
   const counted = options.spanProcessors === undefined;
   const spanProcessors = options.spanProcessors ?? (await processors(options.config, counts, options.exportTimeoutMs ?? SHUTDOWN_MS));
-  if (spanProcessors.length === 0) return NOOP;
+  if (spanProcessors.length === 0) return startContextOnly();
   const { NodeTracerProvider } = await import('@opentelemetry/sdk-trace-node');
   const { detectResources, envDetector, resourceFromAttributes } = await import('@opentelemetry/resources');
   const { logger } = options;
