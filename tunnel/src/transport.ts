@@ -54,6 +54,8 @@ export interface TransportOptions {
   /** Latest status and heartbeat state (null when the heartbeat checks handshakes only). */
   status: () => Promise<TunnelStatus>;
   heartbeat: () => HeartbeatState | null;
+  /** The heartbeat's interval, ms. */
+  heartbeatIntervalMs: number;
   /** Peer public key → resolved UDP endpoint (`ip:port`), kept current by re-resolution. */
   udpEndpoints: ReadonlyMap<string, string>;
 }
@@ -149,10 +151,19 @@ export class TransportController {
 
   private wgPort = 0;
 
+  /**
+   * Point every peer at the current transport. Turning the keepalive off and on again makes
+   * WireGuard send one keepalive at once (it does when the keepalive goes from 0 to non-zero),
+   * so the hub sees the new path and roams to it now rather than at the next packet.
+   */
   private async setEndpoints(): Promise<void> {
+    const wg = (args: string[]): Promise<string> => runChecked(this.o.runner, this.o.wg, ['set', this.o.interfaceName, ...args]);
     for (const peer of this.o.peers) {
       const endpoint = this.endpointFor(peer.publicKey);
-      if (endpoint !== '') await runChecked(this.o.runner, this.o.wg, ['set', this.o.interfaceName, 'peer', peer.publicKey, 'endpoint', endpoint]);
+      if (endpoint === '') continue;
+      await wg(['peer', peer.publicKey, 'endpoint', endpoint, 'persistent-keepalive', '0']);
+      await wg(['peer', peer.publicKey, 'persistent-keepalive', String(peer.persistentKeepalive > 0 ? peer.persistentKeepalive : 25)]);
+      if (peer.persistentKeepalive === 0) await wg(['peer', peer.publicKey, 'persistent-keepalive', '0']);
     }
   }
 
@@ -162,17 +173,28 @@ export class TransportController {
       if (this.lingerTimer !== null) clearTimeout(this.lingerTimer);
       this.lingerTimer = null;
       await this.openRelays();
-      for (const { relay } of this.relays.values()) relay.setWireguardPort(this.wgPort);
+      for (const { relay } of this.relays.values()) {
+        relay.setWireguardPort(this.wgPort);
+        relay.setDelivering(true);
+      }
+    } else {
+      // Nothing from the relay reaches WireGuard any more (it would roam back onto it), while
+      // each datagram still goes out over UDP too until the endpoint is switched: a datagram
+      // that reached the hub over the carrier only would move the hub back onto the carrier.
+      for (const { relay } of this.relays.values()) relay.setDelivering(false);
     }
     this.active = to;
     this.enteredAt = Date.now();
     await this.setEndpoints();
+    if (to === 'udp') {
+      for (const { relay } of this.relays.values()) relay.stopProbe();
+      await this.keepOffRelays();
+    }
     this.changes += 1;
     this.nextProbeAt = Date.now() + this.o.carrier.probeIntervalSeconds * 1000;
     this.o.logger.warn({ interface: this.o.interfaceName, from, to, reason }, 'tunnel transport changed');
     if (to === 'udp') {
-      for (const { relay } of this.relays.values()) relay.stopProbe();
-      // Answers already on their way over the carrier are still delivered for a while.
+      // The relays stay open a while (not delivering), so a quick move back finds them connected.
       this.lingerTimer = setTimeout(() => {
         this.lingerTimer = null;
         if (this.active === 'udp') this.closeRelays();
@@ -188,6 +210,7 @@ export class TransportController {
     try {
       const now = Date.now();
       if (this.active === 'udp') {
+        await this.keepOffRelays();
         const why = await this.udpFailing(now);
         if (why !== null) await this.move('tcp', why);
         return;
@@ -198,7 +221,9 @@ export class TransportController {
       }
       if (now >= this.nextProbeAt && this.probeEndsAt === 0) {
         this.nextProbeAt = now + this.o.carrier.probeIntervalSeconds * 1000;
-        this.probeEndsAt = now + Math.max(1000, Math.min(this.o.carrier.probeIntervalSeconds * 500, 10_000));
+        // Short: if UDP works only towards the hub, the hub answers over UDP into the void
+        // while a probe lasts.
+        this.probeEndsAt = now + Math.max(1000, Math.min(this.o.carrier.probeIntervalSeconds * 500, 3000));
         for (const { relay } of this.relays.values()) {
           relay.startProbe(() => {
             if (this.active === 'tcp' && !this.stopped) {
@@ -227,14 +252,28 @@ export class TransportController {
     }
   }
 
+  /**
+   * WireGuard roams to the source of every authenticated packet: one the relay handed over just
+   * before a move to UDP can still put the peer back on the relay. While relays linger, check
+   * and set the UDP endpoint again.
+   */
+  private async keepOffRelays(): Promise<void> {
+    if (this.relays.size === 0) return;
+    const status = await this.o.status();
+    const relayed = new Set([...this.relays.values()].map((r) => r.endpoint));
+    if (status.peers.some((p) => p.endpoint !== null && relayed.has(p.endpoint))) await this.setEndpoints();
+  }
+
   /** Why UDP counts as failing now, or null when it works (or has not had its chance yet). */
   private async udpFailing(now: number): Promise<string | null> {
     const limit = this.o.carrier.switchAfterSeconds * 1000;
     const hb = this.o.heartbeat();
     if (hb !== null) {
+      // A beat is only attempted once per interval: give UDP that long on top.
+      const hbLimit = limit + this.o.heartbeatIntervalMs;
       const last = Math.max(this.enteredAt, hb.lastSuccess?.getTime() ?? 0);
       const succeededHere = (hb.lastSuccess?.getTime() ?? 0) >= this.enteredAt;
-      if ((succeededHere && hb.ok !== false) || now - last <= limit) return null;
+      if ((succeededHere && hb.ok !== false) || now - last <= hbLimit) return null;
       return `no heartbeat over UDP for ${Math.round((now - last) / 1000)} s`;
     }
     const status = await this.o.status();

@@ -137,6 +137,7 @@ export async function startTunnel(cfg: TunnelOptions, deps: TunnelDeps): Promise
     proxy: cfg.proxy ?? null, proxyPassword: deps.proxyPassword ?? null, runner, logger,
     status: () => readStatus(runner, cfg.wg, cfg.interface),
     heartbeat: () => (cfg.heartbeat.url === '' ? null : (hbRef?.state() ?? null)),
+    heartbeatIntervalMs: cfg.heartbeat.intervalSeconds * 1000,
     udpEndpoints: endpoints,
   });
   await transport.prepare();

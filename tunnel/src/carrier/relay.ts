@@ -15,6 +15,9 @@ import type { CarrierTarget } from './connect';
 import { openCarrierSocket } from './connect';
 import { MAX_BUFFERED_BYTES, MAX_DATAGRAM_BYTES } from './server';
 
+/** While probing, how much later than the UDP copy a datagram's carrier copy is sent. */
+export const PROBE_CARRIER_DELAY_MS = 30;
+
 /** What a relay needs. */
 export interface RelayOptions {
   /** `wss://host:port/path` of the hub's carrier. */
@@ -62,7 +65,11 @@ export class CarrierRelay {
   private running = false;
   private backoff: number;
   private retryTimer: NodeJS.Timeout | null = null;
-  private probing: (() => void) | null = null;
+  /** While true, every datagram also goes over UDP. */
+  private probing = false;
+  /** Called once, at the first datagram back over UDP. */
+  private onUdp: (() => void) | null = null;
+  private delivering = true;
   private readonly s: RelayStats = {
     connected: false, connectsTotal: 0, connectFailuresTotal: 0, lastError: null, txDatagrams: 0, rxDatagrams: 0, droppedDatagrams: 0,
   };
@@ -104,8 +111,9 @@ export class CarrierRelay {
   /** Also send every datagram over UDP to the hub; `onUdp` is called once when one comes back over UDP. */
   startProbe(onUdp: () => void): void {
     const ep = this.o.udpEndpoint;
-    if (ep === null || this.probing !== null) return;
-    this.probing = onUdp;
+    if (ep === null || this.probing) return;
+    this.probing = true;
+    this.onUdp = onUdp;
     if (this.udpOut !== null) return;
     const sock = dgram.createSocket(isIP(ep.host) === 6 ? 'udp6' : 'udp4');
     sock.on('error', () => undefined);
@@ -113,8 +121,8 @@ export class CarrierRelay {
       const now = this.o.udpEndpoint;
       if (now === null || from.address !== now.host || from.port !== now.port) return;
       this.toWireguard(msg);
-      const cb = this.probing;
-      this.probing = null;
+      const cb = this.onUdp;
+      this.onUdp = null;
       cb?.();
     });
     this.udpOut = sock;
@@ -127,13 +135,25 @@ export class CarrierRelay {
 
   /** Stop duplicating datagrams over UDP (replies still in flight are delivered until `close`). */
   stopProbe(): void {
-    this.probing = null;
+    this.probing = false;
+    this.onUdp = null;
   }
 
   private fromWireguard(msg: Buffer, from: dgram.RemoteInfo): void {
     if (from.address !== '127.0.0.1') return;
     if (this.wgPort === null) this.wgPort = from.port;
     if (from.port !== this.wgPort) return;
+    if (this.probing && this.udpOut !== null && this.o.udpEndpoint !== null) {
+      this.udpOut.send(msg, this.o.udpEndpoint.port, this.o.udpEndpoint.host);
+      // The carrier's copy goes a little later, so that where UDP works its copy arrives first
+      // and the hub answers over UDP (WireGuard's replay window drops the later copy).
+      setTimeout(() => this.toCarrier(msg), PROBE_CARRIER_DELAY_MS).unref();
+      return;
+    }
+    this.toCarrier(msg);
+  }
+
+  private toCarrier(msg: Buffer): void {
     const ws = this.ws;
     if (ws !== null && ws.readyState === WebSocket.OPEN && ws.bufferedAmount < MAX_BUFFERED_BYTES) {
       ws.send(msg, { binary: true });
@@ -141,13 +161,23 @@ export class CarrierRelay {
     } else {
       this.s.droppedDatagrams += 1;
     }
-    if (this.probing !== null && this.udpOut !== null && this.o.udpEndpoint !== null) {
-      this.udpOut.send(msg, this.o.udpEndpoint.port, this.o.udpEndpoint.host);
-    }
+  }
+
+  /**
+   * Stop (or resume) handing datagrams to WireGuard. After a move to UDP nothing may reach
+   * WireGuard from the relay's address any more: WireGuard roams to the source of every
+   * authenticated packet and would move the peer back onto the relay.
+   */
+  setDelivering(on: boolean): void {
+    this.delivering = on;
   }
 
   private toWireguard(msg: Buffer): void {
     if (this.wgPort === null || !this.running) return;
+    if (!this.delivering) {
+      this.s.droppedDatagrams += 1;
+      return;
+    }
     this.s.rxDatagrams += 1;
     this.local.send(msg, this.wgPort, '127.0.0.1');
   }

@@ -16,6 +16,7 @@ interface Command {
   cmd: string;
   config?: TunnelConfig;
   privateKey?: string;
+  proxyPassword?: string | null;
   httpPort?: number;
   timeoutMs?: number;
 }
@@ -33,7 +34,7 @@ async function handle(c: Command): Promise<unknown> {
   switch (c.cmd) {
     case 'start': {
       const t = await startTunnel(c.config as TunnelConfig, {
-        privateKey: c.privateKey ?? '', logger, onFatal: (e) => send({ event: 'fatal', message: e.message }),
+        privateKey: c.privateKey ?? '', proxyPassword: c.proxyPassword ?? null, logger, onFatal: (e) => send({ event: 'fatal', message: e.message }),
       });
       tunnel = t;
       server = http.createServer((req, res) => res.end(`broker ${req.method ?? ''} ${req.url ?? ''}`));
@@ -44,6 +45,8 @@ async function handle(c: Command): Promise<unknown> {
       return tunnel?.ready() ?? false;
     case 'status':
       return tunnel?.status();
+    case 'details':
+      return tunnel?.details();
     case 'metrics':
       return tunnel?.metrics();
     case 'waitForFirstHeartbeat':

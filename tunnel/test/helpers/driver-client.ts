@@ -11,14 +11,17 @@ import { SPAWN_RUNNER } from '../../src/exec';
 
 const ROOT = path.resolve(__dirname, '../../..');
 
-/** Compile the driver (and the tunnel sources it imports); returns the JS path and a cleanup. */
-export async function buildDriver(): Promise<{ script: string; cleanup: () => Promise<void> }> {
+/**
+ * Compile the driver (and the tunnel sources it imports), plus the hub's carrier program;
+ * returns the JS paths and a cleanup.
+ */
+export async function buildDriver(): Promise<{ script: string; carrierHub: string; cleanup: () => Promise<void> }> {
   const out = await mkdtemp(path.join(tmpdir(), 'rb-tunnel-e2e-'));
   const tsconfig = path.join(out, 'tsconfig.json');
   await writeFile(tsconfig, JSON.stringify({
     extends: path.join(ROOT, 'tsconfig.json'),
     compilerOptions: { outDir: path.join(out, 'js'), rootDir: ROOT, types: ['node'], typeRoots: [path.join(ROOT, 'node_modules/@types')], sourceMap: false, noEmit: false },
-    files: [path.join(ROOT, 'tunnel/test/helpers/broker-driver.ts')],
+    files: [path.join(ROOT, 'tunnel/test/helpers/broker-driver.ts'), path.join(ROOT, 'tunnel/test/helpers/carrier-hub.ts')],
     include: [],
   }));
   const r = await SPAWN_RUNNER.run(path.join(ROOT, 'node_modules/.bin/tsc'), ['-p', tsconfig], { timeoutMs: 120_000 });
@@ -28,7 +31,11 @@ export async function buildDriver(): Promise<{ script: string; cleanup: () => Pr
   }
   // The compiled files resolve their packages (ws) from here.
   await symlink(path.join(ROOT, 'node_modules'), path.join(out, 'node_modules'), 'dir');
-  return { script: path.join(out, 'js/tunnel/test/helpers/broker-driver.js'), cleanup: () => rm(out, { recursive: true, force: true }) };
+  return {
+    script: path.join(out, 'js/tunnel/test/helpers/broker-driver.js'),
+    carrierHub: path.join(out, 'js/tunnel/test/helpers/carrier-hub.js'),
+    cleanup: () => rm(out, { recursive: true, force: true }),
+  };
 }
 
 /** One line the driver wrote. */
@@ -89,9 +96,9 @@ export class DriverClient {
     return l.result as T;
   }
 
-  /** Start the tunnel in the driver. */
-  start(config: TunnelConfig, privateKey: string, httpPort = 8081): Promise<DriverLine> {
-    return this.call('start', { config, privateKey, httpPort });
+  /** Start the tunnel in the driver (the secrets go over stdin). */
+  start(config: TunnelConfig, privateKey: string, httpPort = 8081, proxyPassword: string | null = null): Promise<DriverLine> {
+    return this.call('start', { config, privateKey, httpPort, proxyPassword });
   }
 
   /** Log lines with this message. */

@@ -1,0 +1,222 @@
+/**
+ * End to end: WireGuard over the TLS carrier when UDP is blocked. Two namespaces (broker and
+ * hub); in the broker namespace an nftables rule drops everything towards the hub except TCP
+ * to a real HTTP proxy (tinyproxy, with Basic authentication) running on a second hub
+ * address; the hub runs the carrier on 443. The tunnel starts with `transport: auto` and must
+ * come up over the carrier within the bound, carry requests, heal after the proxy restarts,
+ * and move back to UDP, without failing requests, once UDP is allowed again.
+ *
+ * Runs only as root with ip, wg, wireguard-go, /dev/net/tun, nft, tinyproxy and openssl;
+ * otherwise the suite is skipped and says why.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { TunnelOptions } from '../../src/config';
+import type { TunnelDetails } from '../../src/tunnel';
+import type { DriverClient } from '../helpers/driver-client';
+import { DriverClient as Driver, buildDriver } from '../helpers/driver-client';
+import type { Hub } from '../helpers/hub';
+import { createHub, hubPrerequisites } from '../helpers/hub';
+import { execInChecked, killChild, pollUntil, spawnIn, waitForLine } from '../helpers/netns';
+
+const PROXY_USER = 'rb-e2e';
+const PROXY_PASSWORD = 'canary-tinyproxy-5d2f91'; // a canary: must never appear in a log line
+const PROXY_PORT = 8888;
+const CARRIER_PORT = 443;
+/** `auto` gives UDP this long before it switches; the whole bring-up must fit in UP_BOUND_MS. */
+const SWITCH_AFTER_S = 2;
+const UP_BOUND_MS = 15_000;
+
+function missingTools(): string | null {
+  const hub = hubPrerequisites();
+  if (hub !== null) return hub;
+  const tools: Array<[string, string]> = [['nft', '--version'], ['tinyproxy', '-v'], ['openssl', 'version']];
+  for (const [tool, arg] of tools) {
+    if (spawnSync(tool, [arg]).status !== 0) return `needs ${tool} on PATH`;
+  }
+  return null;
+}
+
+const missing = missingTools();
+const describeE2e = missing === null ? describe : describe.skip;
+if (missing !== null) console.warn(`carrier e2e skipped: ${missing}`);
+
+describeE2e(`carrier e2e (${missing ?? 'UDP dropped, TCP only through tinyproxy'})`, () => {
+  let hub: Hub | null = null;
+  let driver: DriverClient | null = null;
+  let carrier: ChildProcess | null = null;
+  let proxy: ChildProcess | null = null;
+  let cleanupBuild: (() => Promise<void>) | null = null;
+  const dir = mkdtempSync(path.join(tmpdir(), 'rb-carrier-e2e-'));
+  const timings: Record<string, number> = {};
+
+  const h = (): Hub => {
+    if (hub === null) throw new Error('hub not created');
+    return hub;
+  };
+  const d = (): DriverClient => {
+    if (driver === null) throw new Error('driver not started');
+    return driver;
+  };
+  const ready = (): Promise<boolean> => d().result<boolean>('ready');
+  const details = (): Promise<TunnelDetails> => d().result<TunnelDetails>('details');
+
+  const startProxy = async (): Promise<void> => {
+    const child = spawnIn(h().hubNs, 'tinyproxy', ['-d', '-c', path.join(dir, 'tinyproxy.conf')]);
+    proxy = child;
+    // tinyproxy says nothing on stdout when it is ready: wait until it accepts connections.
+    const up = await pollUntil(async () => {
+      if (child.exitCode !== null) throw new Error('tinyproxy exited');
+      const r = await h().execInHub('bash', ['-c', `exec 3<>/dev/tcp/${h().hubVethAddress2}/${PROXY_PORT}`]);
+      return r.code === 0;
+    }, 5000, 50);
+    if (!up) throw new Error('tinyproxy did not start');
+  };
+
+  /** One request from the hub, through the tunnel, to the broker's server on its tunnel address. */
+  const throughTunnel = async (n: number): Promise<boolean> => {
+    const r = await h().request(`http://[${h().brokerTunnelAddress}]:8081/req-${n}`, { timeoutMs: 3000 });
+    return 'status' in r && r.status === 200 && r.body === `broker GET /req-${n}`;
+  };
+
+  beforeAll(async () => {
+    const built = await buildDriver();
+    cleanupBuild = built.cleanup;
+    hub = await createHub({ persistentKeepalive: 1 });
+    const net = h().hubVethAddress.replace(/\.\d+$/, '.0/29');
+
+    // The hub's carrier certificate; the broker pins its SHA-256 fingerprint.
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', path.join(dir, 'hub.key'),
+      '-out', path.join(dir, 'hub.crt'), '-days', '1', '-subj', '/CN=hub', '-addext', `subjectAltName=IP:${h().hubVethAddress}`], { stdio: 'ignore' });
+    carrier = spawnIn(h().hubNs, process.execPath, [built.carrierHub, JSON.stringify({
+      host: h().hubVethAddress, port: CARRIER_PORT, keyFile: path.join(dir, 'hub.key'), certFile: path.join(dir, 'hub.crt'), targetPort: h().hubListenPort,
+    })]);
+    await waitForLine(carrier, (l) => l.includes('"listening"'), 10_000);
+
+    // A real proxy on the hub's second address, with Basic authentication.
+    writeFileSync(path.join(dir, 'tinyproxy.conf'), [
+      'User nobody', 'Group nogroup', `Port ${PROXY_PORT}`, `Listen ${h().hubVethAddress2}`, 'Timeout 60', `Allow ${net}`,
+      `ConnectPort ${CARRIER_PORT}`, `BasicAuth ${PROXY_USER} ${PROXY_PASSWORD}`, 'LogLevel Critical', 'MaxClients 20', '',
+    ].join('\n'));
+    chmodSync(dir, 0o755);
+    await startProxy();
+
+    // The broker's firewall: towards the hub only TCP to the proxy; UDP and direct TCP dropped.
+    await execInChecked(h().brokerNs, 'nft', ['-f', '-'], {
+      stdin: [
+        'table inet rbtest {',
+        '  chain out {',
+        '    type filter hook output priority 0; policy accept;',
+        `    ip daddr ${h().hubVethAddress2} tcp dport ${PROXY_PORT} accept`,
+        `    ip daddr ${net} udp dport ${h().hubListenPort} counter drop comment "udp-to-hub"`,
+        `    ip daddr ${net} meta l4proto tcp counter drop comment "direct-tcp"`,
+        '  }',
+        '}',
+        '',
+      ].join('\n'),
+    });
+
+    driver = new Driver(h().spawnInBroker(process.execPath, [built.script]));
+    const config: TunnelOptions = {
+      interface: h().brokerInterface, localAddress: '', deploymentId: h().deploymentId, mtu: 1320,
+      peers: [{ ...h().peerConfigForBroker, carrierUrl: `wss://${h().hubVethAddress}:${CARRIER_PORT}/wireguard` }],
+      heartbeat: { url: h().heartbeatUrl, intervalSeconds: 1, timeoutSeconds: 0.5, graceSeconds: 0.5, failuresBeforeReresolve: 3 },
+      wireguardGo: 'wireguard-go', wg: 'wg',
+      transport: 'auto',
+      carrier: {
+        pinSha256: [new X509Certificate(readFileSync(path.join(dir, 'hub.crt'))).fingerprint256],
+        caFile: '', switchAfterSeconds: SWITCH_AFTER_S, probeIntervalSeconds: 2, connectTimeoutSeconds: 3,
+      },
+      proxy: { url: `http://${h().hubVethAddress2}:${PROXY_PORT}`, username: PROXY_USER, noProxy: [] },
+    };
+    const t0 = Date.now();
+    const started = await driver.start(config, h().brokerPrivateKey ?? '', 8081, PROXY_PASSWORD);
+    if (started.error !== undefined) throw new Error(`startTunnel failed: ${started.error.message}`);
+    const first = await driver.result<boolean>('waitForFirstHeartbeat', { timeoutMs: UP_BOUND_MS });
+    timings.upOverCarrierMs = Date.now() - t0;
+    if (!first) throw new Error(`no first heartbeat: ${JSON.stringify(driver.events.slice(-20))}`);
+  }, 120_000);
+
+  afterAll(async () => {
+    if (driver !== null) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([driver.call('stop'), new Promise((r) => (timer = setTimeout(r, 5000)))]);
+      clearTimeout(timer);
+      await killChild(driver.child, 'SIGKILL');
+    }
+    if (carrier !== null) await killChild(carrier, 'SIGKILL');
+    if (proxy !== null) await killChild(proxy, 'SIGKILL');
+    await hub?.teardown(); // the namespaces take the firewall rules with them
+    await cleanupBuild?.();
+    rmSync(dir, { recursive: true, force: true });
+    console.warn(`carrier e2e timings (ms): ${JSON.stringify(timings)}`);
+  }, 60_000);
+
+  test('auto comes up over the carrier within the bound, once UDP got its chance', async () => {
+    expect(timings.upOverCarrierMs).toBeLessThanOrEqual(UP_BOUND_MS);
+    expect(await ready()).toBe(true);
+    expect(await details()).toMatchObject({ transport: 'tcp', mode: 'auto', carrier: [{ connected: true, lastError: null }] });
+    const changes = d().logs('tunnel transport changed');
+    expect(changes).toHaveLength(1);
+    expect(changes[0]?.obj).toMatchObject({ from: 'udp', to: 'tcp' });
+    const metrics = await d().result<string>('metrics');
+    expect(metrics).toContain('rego_broker_tunnel_transport{transport="tcp"} 1');
+    expect(metrics).toContain('rego_broker_tunnel_transport{transport="udp"} 0');
+    expect(metrics).toMatch(/rego_broker_tunnel_carrier_connected\{peer="[^"]+"\} 1/);
+    // The firewall really dropped the UDP attempts.
+    const rules = await execInChecked(h().brokerNs, 'nft', ['list', 'chain', 'inet', 'rbtest', 'out']);
+    expect(rules).toMatch(/udp dport \d+ counter packets [1-9]/);
+  });
+
+  test('requests flow through the tunnel over the carrier', async () => {
+    for (let i = 0; i < 10; i++) expect(await throughTunnel(i)).toBe(true);
+  }, 30_000);
+
+  test('the heartbeat heals after the proxy restarts', async () => {
+    if (proxy !== null) await killChild(proxy, 'SIGKILL');
+    const killedAt = Date.now();
+    expect(await pollUntil(async () => !(await ready()), 10_000, 50)).toBe(true);
+    timings.notReadyAfterProxyKillMs = Date.now() - killedAt;
+    await startProxy();
+    const backAt = Date.now();
+    expect(await pollUntil(ready, 15_000, 50)).toBe(true);
+    timings.readyAfterProxyBackMs = Date.now() - backAt;
+    expect(await throughTunnel(100)).toBe(true);
+    expect(d().logs('tunnel carrier connected').length).toBeGreaterThanOrEqual(2);
+    expect((await details()).transport).toBe('tcp');
+  }, 40_000);
+
+  test('when UDP is allowed again the tunnel moves back to UDP without failing requests', async () => {
+    const handle = (await execInChecked(h().brokerNs, 'nft', ['-a', 'list', 'chain', 'inet', 'rbtest', 'out'])).match(/udp-to-hub" # handle (\d+)/)?.[1];
+    expect(handle).toBeDefined();
+    await execInChecked(h().brokerNs, 'nft', ['delete', 'rule', 'inet', 'rbtest', 'out', 'handle', handle ?? '']);
+    const openedAt = Date.now();
+    const failures: number[] = [];
+    let n = 200;
+    // Requests keep going while the tunnel moves; bounded in time and count.
+    while (Date.now() - openedAt < 20_000 && n < 400) {
+      if (!(await throughTunnel(n))) failures.push(n);
+      n += 1;
+      if ((await details()).transport === 'udp') break;
+    }
+    timings.backOnUdpMs = Date.now() - openedAt;
+    expect((await details()).transport).toBe('udp');
+    for (let i = 0; i < 5; i++) if (!(await throughTunnel(1000 + i))) failures.push(1000 + i);
+    expect(failures).toEqual([]);
+    const changes = d().logs('tunnel transport changed');
+    expect(changes).toHaveLength(2);
+    expect(changes[1]?.obj).toMatchObject({ from: 'tcp', to: 'udp' });
+    expect(await d().result<string>('metrics')).toContain('rego_broker_tunnel_transport{transport="udp"} 1');
+    const status = await d().result<{ peers: Array<{ endpoint: string | null }> }>('status');
+    expect(status.peers[0]?.endpoint).toBe(`${h().hubVethAddress}:${h().hubListenPort}`);
+  }, 60_000);
+
+  test('the proxy password never appears in a log line', () => {
+    expect(JSON.stringify(d().events)).not.toContain(PROXY_PASSWORD);
+    expect(d().stderr).not.toContain(PROXY_PASSWORD);
+  });
+});
