@@ -1,0 +1,104 @@
+/** Configuration of the tunnel's transport, carrier and proxies: parsing, fallbacks, refusals, and no secret in `dump`. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { dumpConfig } from '../../../src/config/dump';
+import { loadConfig, readProxyPassword } from '../../../src/config/load';
+import { ConfigError } from '../../../src/errors';
+
+const dir = mkdtempSync(join(tmpdir(), 'rego-broker-transport-'));
+let n = 0;
+function file(content: unknown): string {
+  n += 1;
+  const f = join(dir, `c${n}.yaml`);
+  writeFileSync(f, stringify(content));
+  return f;
+}
+const PIN = 'AB:'.repeat(31) + 'AB';
+const CANARY = 'canary-proxy-secret-91f3';
+const peer = { publicKey: 'x'.repeat(43) + '=', endpoint: 'hub.example.com:51820', allowedIps: ['fdf0:59dc:33cf:9be9::1/128'] };
+const tunnel = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+  enabled: true, privateKeyFile: '/etc/wg.key', deploymentId: 8849, peers: [peer], ...extra,
+});
+const load = (content: unknown, env: Record<string, string> = {}) => loadConfig({ files: [file(content)], env, defaultBundle: '/b.tar.gz' });
+const refused = (content: unknown, env: Record<string, string> = {}): string => {
+  try {
+    load(content, env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.message;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('tunnel transport configuration', () => {
+  it('defaults to udp with no proxy', () => {
+    const { config } = load({ tunnel: tunnel() });
+    expect(config.tunnel.transport).toBe('udp');
+    expect(config.tunnel.proxy).toBeNull();
+    expect(config.tunnel.carrier).toMatchObject({ pinSha256: [], caFile: '', switchAfterSeconds: 15, probeIntervalSeconds: 60 });
+    expect(config.proxy.upstreamProxy).toBeNull();
+  });
+
+  it('takes auto with a pin, a per-peer carrier URL and a proxy with a password by reference', () => {
+    const { config } = load({
+      tunnel: tunnel({
+        transport: 'auto',
+        peers: [{ ...peer, carrierUrl: 'wss://hub.example.com/wg' }],
+        carrier: { pinSha256: [PIN], switchAfterSeconds: 5 },
+        proxy: { url: 'http://proxy.corp:3128', username: 'svc', passwordEnv: 'PROXY_PW', noProxy: '.corp, 10.0.0.1' },
+      }),
+    });
+    expect(config.tunnel.transport).toBe('auto');
+    expect(config.tunnel.peers[0]?.carrierUrl).toBe('wss://hub.example.com/wg');
+    expect(config.tunnel.proxy).toEqual({
+      url: 'http://proxy.corp:3128', username: 'svc', password: { env: 'PROXY_PW', file: null, literal: null }, passwordInUrl: false, noProxy: ['.corp', '10.0.0.1'],
+    });
+    const proxy = config.tunnel.proxy;
+    if (proxy === null) throw new Error('no proxy');
+    expect(readProxyPassword(proxy, 'tunnel.proxy', { PROXY_PW: CANARY })).toBe(CANARY);
+  });
+
+  it('falls back to HTTPS_PROXY and NO_PROXY; the password stays a reference to the variable', () => {
+    const env = { HTTPS_PROXY: `http://svc:${encodeURIComponent(CANARY)}@proxy.corp:3128`, NO_PROXY: 'localhost,.internal' };
+    const { config } = load({ tunnel: tunnel({ transport: 'tcp', carrier: { caFile: '/etc/hub-ca.pem' } }) }, env);
+    const proxy = config.tunnel.proxy;
+    expect(proxy).toMatchObject({ url: 'http://proxy.corp:3128', username: 'svc', password: { env: 'HTTPS_PROXY' }, passwordInUrl: true, noProxy: ['localhost', '.internal'] });
+    if (proxy === null) throw new Error('no proxy');
+    expect(readProxyPassword(proxy, 'tunnel.proxy', env)).toBe(CANARY);
+    expect(JSON.stringify(dumpConfig(config))).not.toContain(CANARY);
+  });
+
+  it('never shows a proxy password in dump', () => {
+    const { config } = load({
+      tunnel: tunnel({ transport: 'tcp', carrier: { pinSha256: [PIN] }, proxy: { url: 'http://p:3128', username: 'u', passwordFile: '/run/secrets/p' } }),
+      proxy: { upstreamProxy: { url: 'http://up:8080', username: 'u', passwordEnv: 'UP_PW' } },
+    }, { UP_PW: CANARY });
+    const dumped = JSON.stringify(dumpConfig(config));
+    expect(dumped).not.toContain(CANARY);
+    expect(dumped).toContain('/run/secrets/p');
+    expect(dumped).toContain('UP_PW');
+  });
+
+  it.each([
+    ['tunnel.carrier: set pinSha256 or caFile', { tunnel: tunnel({ transport: 'tcp' }) }],
+    ['tunnel.carrier.pinSha256', { tunnel: tunnel({ transport: 'auto', carrier: { pinSha256: ['not-a-pin'] } }) }],
+    ['tunnel.transport', { tunnel: tunnel({ transport: 'quic' }) }],
+    ['tunnel.peers[0].carrierUrl: must be a wss:// URL', { tunnel: tunnel({ peers: [{ ...peer, carrierUrl: 'https://hub/wg' }] }) }],
+    ['tunnel.proxy.url: must not hold credentials', { tunnel: tunnel({ proxy: { url: 'http://u:pw@proxy:3128' } }) }],
+    ['tunnel.proxy.url: must be an http:// proxy URL', { tunnel: tunnel({ proxy: { url: 'https://proxy:3128' } }) }],
+    ['tunnel.proxy.username: required', { tunnel: tunnel({ proxy: { url: 'http://proxy:3128', passwordEnv: 'P' } }) }],
+    ['set only one of passwordEnv and passwordFile', { tunnel: tunnel({ proxy: { url: 'http://proxy:3128', username: 'u', passwordEnv: 'P', passwordFile: '/p' } }) }],
+    ['tunnel.proxy.password', { tunnel: tunnel({ proxy: { url: 'http://proxy:3128', password: 'literal' } }) }],
+    ['tunnel.carrier.switchAfterSeconds', { tunnel: tunnel({ carrier: { switchAfterSeconds: 0 } }) }],
+  ])('refuses a bad setting, naming %s', (key, content) => {
+    expect(refused(content)).toContain(key);
+  });
+
+  it('names the variable, not its value, when HTTPS_PROXY is not a proxy URL', () => {
+    const msg = refused({ tunnel: tunnel() }, { HTTPS_PROXY: `https://u:${CANARY}@proxy:3128` });
+    expect(msg).toContain('HTTPS_PROXY');
+    expect(msg).not.toContain(CANARY);
+  });
+});
