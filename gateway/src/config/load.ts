@@ -111,8 +111,43 @@ export function loadConfig(options: LoadOptions): LoadResult {
     throw new ConfigError(`invalid configuration: ${(err as Error).message}`);
   }
   const warnings: string[] = [];
-  const config = parse(raw, warnings, options.env);
+  let config: BrokerConfig;
+  try {
+    config = parse(raw, warnings, options.env);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new ConfigError(namingTheFile(err.message, options.files));
+    throw err;
+  }
   return { config: deepFreeze(config), warnings };
+}
+
+/**
+ * Prefix an error about `<key path>: …` with the file that set that key: the last file that
+ * has it (later files override earlier ones; a list is replaced whole). Keys no file sets come
+ * from the environment or the defaults, and the message stays as it is.
+ */
+function namingTheFile(message: string, files: readonly string[]): string {
+  const path = (message.split(':', 1)[0] ?? '').split(/[.[\]]+/).filter((s) => s !== '' && !/^\d+$/.test(s));
+  if (path.length === 0) return message;
+  for (const file of [...files].reverse()) {
+    let node: unknown;
+    try {
+      const text = readFileSync(file, 'utf8');
+      node = extname(file).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
+    } catch {
+      continue;
+    }
+    for (const key of path) {
+      if (!isObject(node) || !(key in node)) {
+        node = undefined;
+        break;
+      }
+      node = node[key];
+      if (Array.isArray(node)) break;
+    }
+    if (node !== undefined) return `${file}: ${message}`;
+  }
+  return message;
 }
 
 function checkReadable(file: string): void {
