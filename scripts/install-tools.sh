@@ -41,3 +41,15 @@ else
     "kubernetes-validate==${KUBERNETES_VALIDATE_VERSION}"
   ln -sf ../venv/bin/kubernetes-validate "$BIN/kubernetes-validate"
 fi
+
+# Regal (Rego linter), optional: `npm run test:policy` runs `regal lint` when tools/bin/regal
+# exists. Opt in with INSTALL_REGAL=1; the Go module proxy this project's CI uses refuses the
+# module today (403), so a failure here only says so.
+REGAL_VERSION="${REGAL_VERSION:-latest}"
+if [ "${INSTALL_REGAL:-0}" = "1" ] && [ ! -x "$BIN/regal" ]; then
+  echo "installing regal ${REGAL_VERSION} with go install"
+  if ! GOBIN="$BIN" GOFLAGS=-mod=mod go install "github.com/open-policy-agent/regal@${REGAL_VERSION}" \
+    && ! GOBIN="$BIN" GOFLAGS=-mod=mod go install "github.com/styrainc/regal@${REGAL_VERSION}"; then
+    echo "regal could not be installed; regal lint is skipped" >&2
+  fi
+fi
