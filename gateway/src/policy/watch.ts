@@ -2,7 +2,8 @@
  * Watches the bundle file and asks for a reload when it changes. The directory is watched, not
  * the file: deployments replace a bundle by renaming a new file over it (a new inode), which a
  * watch on the old file would never see. Bursts of events (a copy in several writes) are folded
- * into one reload once the file has been quiet for `quietMs`.
+ * into one reload once the file has been quiet for `quietMs`. Kubernetes ConfigMap and Secret
+ * volumes swap a `..data` symlink instead: changes of `..`-names count too.
  */
 import { watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
@@ -19,7 +20,8 @@ export function watchBundle(file: string, onChange: () => void, onError: (err: E
   let watcher: FSWatcher;
   try {
     watcher = watch(dirname(file), { persistent: false }, (_event, changed) => {
-      if (changed !== null && changed.toString() !== name) return;
+      const file = changed?.toString() ?? null;
+      if (file !== null && file !== name && !file.startsWith('..')) return;
       if (timer !== null) clearTimeout(timer);
       timer = setTimeout(() => {
         timer = null;
