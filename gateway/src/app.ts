@@ -12,6 +12,7 @@ import { trace } from '@opentelemetry/api';
 import { StreamDecisionLog } from './audit/decision-log';
 import { decisionLogMetrics } from './audit/metrics-text';
 import type { DecisionLog } from './audit/decision-log';
+import { readProxyPassword } from './config/load';
 import { readSecret } from './config/secrets';
 import type { Env } from './config/secrets';
 import type { BrokerConfig } from './config/types';
@@ -119,7 +120,8 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   const decisionLog = options.decisionLog ?? new StreamDecisionLog(config.telemetry.decisionLog, logger);
   const ca = config.proxy.caFile ? readFileSync(config.proxy.caFile, 'utf8') : undefined;
   const tracer = trace.getTracer(TRACER_NAME, VERSION);
-  const forwarder = new Forwarder(config.proxy, tracer, ca);
+  const upstreamProxy = config.proxy.upstreamProxy;
+  const forwarder = new Forwarder(config.proxy, tracer, ca, upstreamProxy ? readProxyPassword(upstreamProxy, 'proxy.upstreamProxy', options.env) : null);
   const metrics = new Metrics();
   /** Decision records being masked and written. */
   const records = new Set<Promise<void>>();

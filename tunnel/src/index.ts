@@ -6,6 +6,8 @@ export { bypassesProxy, parseNoProxy } from './carrier/no-proxy';
 export { CarrierRelay, parseCarrierUrl } from './carrier/relay';
 export type { RelayOptions, RelayStats } from './carrier/relay';
 export { startCarrierServer, MAX_DATAGRAM_BYTES } from './carrier/server';
+export { connectProxyAgents } from './proxy/connect-agent';
+export type { ConnectProxyOptions } from './proxy/connect-agent';
 export type { CarrierServer, CarrierServerOptions } from './carrier/server';
 export { addressFromDeploymentId, resolveLocalAddress, canonicalIPv6, BROKER_PREFIX } from './address';
 export { parseEndpoint, formatEndpoint, resolveEndpoint, SYSTEM_RESOLVER } from './endpoint';

@@ -15,6 +15,7 @@ import { Readable } from 'node:stream';
 import { propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Context, Span, Tracer } from '@opentelemetry/api';
 import { createProxyServer } from 'http-proxy-3';
+import { bypassesProxy, connectProxyAgents } from '../../../tunnel/src/index';
 import type { ProxyConfig } from '../config/types';
 import { upstreamErrorCode } from '../errors';
 import type { ErrorCode } from '../errors';
@@ -128,16 +129,24 @@ export class Forwarder {
   private readonly proxy = createProxyServer({});
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
+  /** Agents through `upstreamProxy` (CONNECT, also for http:// upstreams), or null. */
+  private readonly viaProxy: { http: http.Agent; https: http.Agent } | null = null;
   private readonly exchanges = new WeakMap<IncomingMessage, Exchange>();
 
   constructor(
     private readonly config: ProxyConfig,
     private readonly tracer: Tracer,
-    ca?: string,
+    private readonly ca?: string,
+    /** The password of `config.upstreamProxy.username`, read from its reference. */
+    upstreamProxyPassword: string | null = null,
   ) {
     const agentOptions = { keepAlive: true, maxSockets: config.maxSockets, timeout: config.idleTimeoutMs };
     this.httpAgent = new http.Agent(agentOptions);
     this.httpsAgent = new https.Agent({ ...agentOptions, ...(ca ? { ca } : {}) });
+    const up = config.upstreamProxy;
+    if (up) {
+      this.viaProxy = connectProxyAgents({ url: up.url, username: up.username, password: upstreamProxyPassword, agent: agentOptions });
+    }
     this.proxy.on('proxyReq', (proxyReq, req) => {
       const ex = this.exchanges.get(req);
       if (!ex) return;
@@ -228,7 +237,9 @@ export class Forwarder {
         changeOrigin: true,
         secure: true,
         xfwd: false,
-        agent: url.scheme === 'https' ? this.httpsAgent : this.httpAgent,
+        agent: this.agentFor(url),
+        // Through the upstream proxy the TLS options travel with the request (the agent reads them there).
+        ...(this.ca !== undefined ? { ca: this.ca } : {}),
         // The body was read to judge it; send those bytes. Without a body the (ended) request
         // itself is piped, which ends the upstream request at once.
         ...(body.length > 0 ? { buffer: bodyStream(body) } : {}),
@@ -247,10 +258,19 @@ export class Forwarder {
     );
   }
 
+  /** The agent for an upstream: through `upstreamProxy` unless its `noProxy` names the host. */
+  private agentFor(url: NormalizedUrl): http.Agent {
+    const proxied = this.viaProxy !== null && !bypassesProxy(url.host, url.port, this.config.upstreamProxy?.noProxy ?? []);
+    if (proxied && this.viaProxy !== null) return url.scheme === 'https' ? this.viaProxy.https : this.viaProxy.http;
+    return url.scheme === 'https' ? this.httpsAgent : this.httpAgent;
+  }
+
   /** Close idle upstream sockets. */
   close(): void {
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
+    this.viaProxy?.http.destroy();
+    this.viaProxy?.https.destroy();
     this.proxy.close();
   }
 }
