@@ -6,7 +6,8 @@
  *
  * When the WireGuard lab can run (root, ip, wg, wireguard-go, /dev/net/tun; see
  * tunnel/src/lab/hub.ts) two more rows are measured from the hub namespace through the tunnel:
- * `tunnel-direct` (the sample upstream on the broker's tunnel address, no broker) and
+ * `tunnel-direct` (the sample upstream on the broker's tunnel address, no broker),
+ * `tunnel-direct-carrier` (the same over the TLS carrier instead of UDP; bench/carrier.ts) and
  * `rego-broker-tunnel` (the real CLI with the tunnel enabled, the upstream on 127.0.0.1 in its
  * namespace). The load runs in the hub namespace (load-runner.ts). Otherwise their rows say why.
  *
@@ -16,7 +17,7 @@
  *   BENCH_BROKER_NODE_ARGS=...   extra Node flags for the broker child, e.g.
  *                                "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it under load
  *   BENCH_ONLY=rego-broker,...   measure only these targets (direct, bare-proxy, rego-broker, snyk-broker,
- *                                tunnel-direct, rego-broker-tunnel, semgrep-nb-tunnel) and sections
+ *                                tunnel-direct, tunnel-direct-carrier, rego-broker-tunnel, semgrep-nb-tunnel) and sections
  *                                (adversarial)
  *   BENCH_SEMGREP_SRC=DIR        a checkout of the Semgrep Network Broker's repository, built into
  *                                bench/.semgrep/ when `semgrep-network-broker` is not on PATH
@@ -26,6 +27,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { hubPrerequisites } from '../tunnel/src/lab/hub';
+import { startCarrierDirect } from './carrier';
 import type { AdversarialCase } from './adversarial';
 import { adversarialBench, renderAdversarial, STALL_TARGET_MS } from './adversarial';
 import type { EvalResults } from './evaluation';
@@ -197,6 +199,7 @@ const RATIOS: ReadonlyArray<readonly [string, string]> = [
   ['rego-broker', 'bare-proxy'],
   ['rego-broker', 'snyk-broker'],
   ['tunnel-direct', 'direct'],
+  ['tunnel-direct-carrier', 'tunnel-direct'],
   ['rego-broker-tunnel', 'tunnel-direct'],
   ['rego-broker-tunnel', 'rego-broker'],
   ['rego-broker-tunnel', 'semgrep-nb-tunnel'],
@@ -214,7 +217,7 @@ async function measureTunnel(
   log: (s: string) => void,
   setCleanup: (c: (() => Promise<void>) | null) => void,
 ): Promise<TargetResult[]> {
-  const names = ['tunnel-direct', 'rego-broker-tunnel', 'semgrep-nb-tunnel'].filter(want);
+  const names = ['tunnel-direct', 'tunnel-direct-carrier', 'rego-broker-tunnel', 'semgrep-nb-tunnel'].filter(want);
   const missing = hubPrerequisites();
   if (missing !== null) return names.map((n) => unavailable(n, `the WireGuard lab cannot run here: ${missing}`));
   log('tunnel: creating the lab (namespaces, veth, wireguard-go hub)');
@@ -242,6 +245,7 @@ async function measureTunnel(
   };
   try {
     await one('tunnel-direct', () => lab.startDirect());
+    await one('tunnel-direct-carrier', () => startCarrierDirect(lab, dir));
     await one(
       'rego-broker-tunnel',
       () => lab.startBroker(nodeArgs),
@@ -333,7 +337,7 @@ async function main(): Promise<void> {
       }
     }
 
-    if (want('tunnel-direct') || want('rego-broker-tunnel') || want('semgrep-nb-tunnel')) results.push(...(await measureTunnel(dir, nodeArgs, want, log, (c) => (cleanup = c))));
+    if (want('tunnel-direct') || want('tunnel-direct-carrier') || want('rego-broker-tunnel') || want('semgrep-nb-tunnel')) results.push(...(await measureTunnel(dir, nodeArgs, want, log, (c) => (cleanup = c))));
 
     log('policy evaluation, in-process');
     try {
