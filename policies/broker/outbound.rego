@@ -8,6 +8,7 @@
 #   allowed_by  set of ids of its rules that relay the webhook (required for a type to relay)
 #   deny        set of reasons to drop it even when a rule relays it (optional)
 #   hints       set of reasons added when nothing relays it (optional)
+#   remove      set of body fields (dot paths) to remove before relaying (optional)
 # Customers add rules of their own to the package data.outbound (allowed_by and deny, for any
 # type) or to a type's package (data.outbound.types.<type>), in Rego next to ours.
 #
@@ -30,7 +31,7 @@ outbound := deny("broker.outbound.deny.input_version", [version_reason]) if {
 	not outbound_direction
 } else := deny("broker.outbound.deny.relay_deny", sort(outbound_denies)) if {
 	count(outbound_denies) > 0
-} else := allow(sort(outbound_allowed_by)) if {
+} else := with_removals(allow(sort(outbound_allowed_by))) if {
 	count(outbound_allowed_by) > 0
 } else := deny("broker.outbound.deny.no_matching_rule", array.concat([outbound_no_rule_reason], sort(outbound_hints)))
 
@@ -42,6 +43,15 @@ outbound_allowed_by := {id | some id in data.outbound.allowed_by} | {id | some i
 outbound_denies := {r | some r in data.outbound.deny} | {r | some r in outbound_type_package.deny}
 
 outbound_hints := {r | some r in outbound_type_package.hints}
+
+# Body fields (dot paths, e.g. "head_commit.message") that the customer's rules (package outbound)
+# and the type's package name in a `remove` set: the allow names them and the relay removes them,
+# with its own, before the webhook leaves.
+outbound_removes := {p | some p in data.outbound.remove} | {p | some p in outbound_type_package.remove}
+
+with_removals(d) := d if {
+	count(outbound_removes) == 0
+} else := object.union(d, {"remove": sort(outbound_removes)})
 
 # The type's package, or an empty object for a type without one (nothing of it relays).
 outbound_type_package := data.outbound.types[input.integration.type] if {

@@ -58,3 +58,18 @@ test_default_when_input_unusable if {
 	got := data.broker.outbound with input as {"version": "rego-broker/v1", "direction": "outbound", "integration": {"type": "github"}}
 	got.allow == false
 }
+
+# An allow names the body fields the customer's rules and the type's package want removed.
+test_allow_names_fields_to_remove if {
+	got := data.broker.outbound with input as webhook
+		with data.outbound.allowed_by as {"outbound.scanner.pull_request"}
+		with data.outbound.remove as {"pull_request.body", "sender.login"}
+	got.allow == true
+	got.remove == ["pull_request.body", "sender.login"]
+}
+
+test_allow_without_removals_has_no_remove if {
+	got := data.broker.outbound with input as webhook
+		with data.outbound.allowed_by as {"outbound.scanner.pull_request"}
+	not got.remove
+}

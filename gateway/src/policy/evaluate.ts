@@ -14,6 +14,7 @@ import type { EvaluateOptions, EvaluationResult, JsonValue, MaskedInput, PolicyE
 
 export const DECISION_ENTRYPOINT = 'broker/decision';
 export const MASK_ENTRYPOINT = 'system/log/mask';
+export const OUTBOUND_ENTRYPOINT = 'broker/outbound';
 
 export interface WasmEvaluatorOptions {
   /** Upper bound of WASM memory, in 64 KiB pages. */
@@ -112,7 +113,7 @@ export class WasmEvaluator implements PolicyEvaluator {
       return { ok: false, reason: `policy evaluation failed: ${describe(err)}`, evalNs, inputJson };
     }
     const evalNs = Number(nowNs() - start);
-    return checkedResult(resultSet, evalNs, inputJson);
+    return checkedResult(resultSet, evalNs, inputJson, entrypoint);
   }
 
   /** The compiled module, data and memory bounds, to instantiate the same policy elsewhere. */
@@ -157,8 +158,8 @@ export interface PolicySource {
 }
 
 /** Turn a result set into an evaluation result: the strict decision check, failures denied. */
-export function checkedResult(resultSet: unknown, evalNs: number, inputJson: string): EvaluationResult {
-  const checked = checkDecision(resultSet);
+export function checkedResult(resultSet: unknown, evalNs: number, inputJson: string, entrypoint = DECISION_ENTRYPOINT): EvaluationResult {
+  const checked = checkDecision(resultSet, { remove: entrypoint === OUTBOUND_ENTRYPOINT });
   return checked.ok
     ? { ok: true, decision: checked.decision, raw: checked.raw, evalNs, inputJson }
     : { ok: false, reason: checked.reason, evalNs, inputJson };

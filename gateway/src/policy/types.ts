@@ -83,6 +83,8 @@ export interface Decision {
   reasons: string[];
   /** HTTP status for a deny (4xx only), if the policy chose one. */
   status: number | null;
+  /** Relayed webhooks only: body fields (dot paths) to remove before the webhook leaves. */
+  remove: string[];
 }
 
 /** Options for one evaluation. */

@@ -13,7 +13,7 @@ import type * as util from 'node:util';
 import { Worker } from 'node:worker_threads';
 import type * as threads from 'node:worker_threads';
 import type * as opaWasm from '@open-policy-agent/opa-wasm';
-import { checkedResult, MASK_ENTRYPOINT, maskDocument, maskedFrom, maskFailed, run } from './evaluate';
+import { checkedResult, DECISION_ENTRYPOINT, MASK_ENTRYPOINT, maskDocument, maskedFrom, maskFailed, run } from './evaluate';
 import type { PolicySource, WasmEvaluator } from './evaluate';
 import type { EvaluateOptions, EvaluationResult, JsonValue, MaskedInput, PolicyEvaluator, PolicyInput } from './types';
 
@@ -127,11 +127,12 @@ export class WorkerEvaluator implements PolicyEvaluator {
       return Promise.resolve({ ok: false, reason: `policy input could not be serialized: ${(err as Error).message}`, evalNs: 0 });
     }
     return new Promise((resolve) => {
+      const entrypoint = options.entrypoint ?? DECISION_ENTRYPOINT;
       const mask = this.local.entrypoints.includes(MASK_ENTRYPOINT) ? MASK_ENTRYPOINT : undefined;
-      this.submit(text, options.entrypoint ?? 'broker/decision', mask, {
+      this.submit(text, entrypoint, mask, {
         reply: (r) => {
           if (!r.ok) return resolve({ ok: false, reason: `policy evaluation failed: ${r.error}`, evalNs: r.evalNs, inputJson: text });
-          const result = checkedResult(r.resultSet, r.evalNs, text);
+          const result = checkedResult(r.resultSet, r.evalNs, text, entrypoint);
           resolve(r.maskSet === undefined || !result.ok ? result : { ...result, maskSet: r.maskSet });
         },
         fail: (reason, evalNs, timedOut) => resolve({ ok: false, reason, evalNs, inputJson: text, ...(timedOut ? { timedOut } : {}) }),

@@ -44,7 +44,7 @@ export async function decideOutbound(line: Record<string, unknown>, config: Brok
     { decisionId, relay, integration, headers, rawHeaderCount: Object.keys(headers).length, body, listener: { host: config.relay.host, port: config.relay.port }, sourceAddress: 'decide' },
     { policy: config.policy, evaluate: (input, id) => evaluator.evaluate(input, { decisionId: id, entrypoint: OUTBOUND_ENTRYPOINT }) },
   );
-  const removed = j.allow && j.input !== null ? minimize(j.input.request.body, removedFields(relay.type, relay.minimize, relay.removeFields)).removed : [];
+  const removed = j.allow && j.input !== null ? minimize(j.input.request.body, removedFields(relay.type, relay.minimize, relay.removeFields, j.remove)).removed : [];
   const dropped = j.code === 'POLICY_DENIED';
   return {
     decision_id: decisionId,

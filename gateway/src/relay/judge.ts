@@ -13,7 +13,7 @@ import { isJsonType, mediaType } from '../request/receive';
 import { buildOutboundInput } from './input';
 import type { OutboundInput } from './input';
 
-export const OUTBOUND_ENTRYPOINT = 'broker/outbound';
+export { OUTBOUND_ENTRYPOINT } from '../policy/evaluate';
 
 /** A webhook as data. */
 export interface WebhookData {
@@ -38,6 +38,8 @@ export interface WebhookJudgement {
   rule: string | null;
   /** The policy denied and dry-run let it through. */
   dryRun: boolean;
+  /** Body fields the policy names for removal (its allow's `remove`), besides the relay's own. */
+  remove: string[];
 }
 
 export interface JudgeOptions {
@@ -46,7 +48,7 @@ export interface JudgeOptions {
 }
 
 function refused(code: ErrorCode, reason: string): WebhookJudgement {
-  return { input: null, evaluation: null, allow: false, code, reasons: [reason], rule: null, dryRun: false };
+  return { input: null, evaluation: null, allow: false, code, reasons: [reason], rule: null, dryRun: false, remove: [] };
 }
 
 export async function judgeWebhook(w: WebhookData, options: JudgeOptions): Promise<WebhookJudgement> {
@@ -77,10 +79,10 @@ export async function judgeWebhook(w: WebhookData, options: JudgeOptions): Promi
   const evaluation = await options.evaluate(input, w.decisionId);
   if (!evaluation.ok) {
     const code = evaluation.timedOut === true ? ErrorCode.POLICY_TIMEOUT : ErrorCode.POLICY_EVAL_FAILED;
-    return { input, evaluation, allow: false, code, reasons: [evaluation.reason], rule: null, dryRun: false };
+    return { input, evaluation, allow: false, code, reasons: [evaluation.reason], rule: null, dryRun: false, remove: [] };
   }
   const { decision } = evaluation;
-  if (decision.allow) return { input, evaluation, allow: true, code: null, reasons: decision.reasons, rule: decision.rule, dryRun: false };
+  if (decision.allow) return { input, evaluation, allow: true, code: null, reasons: decision.reasons, rule: decision.rule, dryRun: false, remove: decision.remove };
   const dryRun = options.policy.dryRun;
-  return { input, evaluation, allow: dryRun, code: ErrorCode.POLICY_DENIED, reasons: decision.reasons, rule: decision.rule, dryRun };
+  return { input, evaluation, allow: dryRun, code: ErrorCode.POLICY_DENIED, reasons: decision.reasons, rule: decision.rule, dryRun, remove: [] };
 }

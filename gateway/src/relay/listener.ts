@@ -178,7 +178,7 @@ export function relayHandler(options: RelayHandlerOptions): (req: IncomingMessag
       }
 
       const input = judgement.input as OutboundInput;
-      const { body: minimized, removed } = minimize(input.request.body, removedFields(relay.type, relay.minimize, relay.removeFields));
+      const { body: minimized, removed } = minimize(input.request.body, removedFields(relay.type, relay.minimize, relay.removeFields, judgement.remove));
       h.removed = removed;
       const queued = await options.queue.enqueue(relay.name, {
         id: h.decisionId,

@@ -82,7 +82,10 @@ export function minimize(body: JsonValue, paths: readonly string[]): { body: Jso
   return { body: copy, removed };
 }
 
-/** The fields a relay removes: its type's defaults (unless turned off) and its own. */
-export function removedFields(type: string, minimizeDefaults: boolean, extra: readonly string[]): string[] {
-  return [...(minimizeDefaults ? (DEFAULT_REMOVED[type] ?? []) : []), ...extra];
+/**
+ * The fields a relay removes: its type's defaults (unless turned off), its own, and those the
+ * outbound policy's allow names (`remove`).
+ */
+export function removedFields(type: string, minimizeDefaults: boolean, extra: readonly string[], byPolicy: readonly string[] = []): string[] {
+  return [...new Set([...(minimizeDefaults ? (DEFAULT_REMOVED[type] ?? []) : []), ...extra, ...byPolicy])];
 }

@@ -3,9 +3,9 @@ import { checkDecision } from '../../../src/policy/decision';
 
 describe('checkDecision', () => {
   it.each([
-    ['allow', [{ result: { allow: true, rule: 'r' } }], { allow: true, rule: 'r', reasons: [], status: null }],
-    ['deny with reasons and status', [{ result: { allow: false, rule: 'd', reasons: ['a'], status: 404 } }], { allow: false, rule: 'd', reasons: ['a'], status: 404 }],
-    ['null rule', [{ result: { allow: false, rule: null } }], { allow: false, rule: null, reasons: [], status: null }],
+    ['allow', [{ result: { allow: true, rule: 'r' } }], { allow: true, rule: 'r', reasons: [], status: null, remove: [] }],
+    ['deny with reasons and status', [{ result: { allow: false, rule: 'd', reasons: ['a'], status: 404 } }], { allow: false, rule: 'd', reasons: ['a'], status: 404, remove: [] }],
+    ['null rule', [{ result: { allow: false, rule: null } }], { allow: false, rule: null, reasons: [], status: null, remove: [] }],
   ])('accepts %s', (_name, rs, decision) => {
     const checked = checkDecision(rs);
     expect(checked.ok && checked.decision).toEqual(decision);
@@ -32,5 +32,23 @@ describe('checkDecision', () => {
     const checked = checkDecision(rs);
     expect(checked.ok).toBe(false);
     expect(!checked.ok && checked.reason).toContain(reason);
+  });
+
+  describe('remove (relayed webhooks only)', () => {
+    const outbound = { remove: true };
+    it('is accepted on an outbound allow', () => {
+      const checked = checkDecision([{ result: { allow: true, rule: 'r', remove: ['a.b', 'c'] } }], outbound);
+      expect(checked.ok && checked.decision.remove).toEqual(['a.b', 'c']);
+    });
+
+    it.each([
+      ['on an inbound decision', [{ result: { allow: true, remove: ['a'] } }], { remove: false }, 'unknown field'],
+      ['on a deny', [{ result: { allow: false, remove: ['a'] } }], outbound, 'only for allows'],
+      ['not a list', [{ result: { allow: true, remove: 'a' } }], outbound, 'not a list of field paths'],
+      ['with an empty path', [{ result: { allow: true, remove: [''] } }], outbound, 'not a list of field paths'],
+    ])('fails %s', (_name, rs, shape, reason) => {
+      const checked = checkDecision(rs, shape);
+      expect(!checked.ok && checked.reason).toContain(reason);
+    });
   });
 });
