@@ -30,12 +30,14 @@ const gh = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({ 
 const garbage = join(dir, 'garbage.tar.gz');
 writeFileSync(garbage, 'not a bundle');
 
-it.each([
+const CASES: Array<[string, Record<string, unknown>, string]> = [
   ['an unreadable bundle', { policy: { bundle: garbage }, integrations: [gh()] }, 'not a readable .tar.gz bundle'],
   ['a type the bundle has no package for', { integrations: [gh({ type: 'inventory', surfaces: { api: UPSTREAM } })] }, 'integration ghe: the bundle has no policy package for type inventory'],
   ['an unsigned bundle with signing keys', { policy: { signing: { keys: [{ algorithm: 'HS256', keyEnv: 'K' }] } }, integrations: [gh()] }, 'signature: the bundle is not signed'],
   ['a rule set missing from the bundle', { integrations: [gh({ rulesets: ['nope'] })] }, 'rulesets: nope is not in the bundle'],
-])('%s: FAIL with the reason', async (_name, doc, reason) => {
+];
+
+it.each(CASES)('%s: FAIL with the reason', async (_name, doc, reason) => {
   const r = await check({ ...doc, policy: { bundle: SHIPPED_BUNDLE, ...(doc.policy as object | undefined) } });
   expect(r.code).toBe(1);
   const line = r.out.split('\n').find((l) => l.startsWith('FAIL policy bundle'));
