@@ -8,15 +8,16 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { stringify } from 'yaml';
 import { main } from '../../src/cli/main';
+import { buildBundle } from '../conformance/harness';
 import { SHIPPED_BUNDLE } from '../helpers/rego';
 
-function configFile(): string {
+function configFile(bundle = SHIPPED_BUNDLE): string {
   const dir = mkdtempSync(join(tmpdir(), 'rego-broker-relay-decide-'));
   const file = join(dir, 'broker.yaml');
   writeFileSync(
     file,
     stringify({
-      policy: { bundle: SHIPPED_BUNDLE },
+      policy: { bundle },
       integrations: [{ name: 'ghe', type: 'github', baseUrl: 'https://ghe.example.com/api/v3', auth: { scheme: 'bearer', tokenEnv: 'T' } }],
       relay: { signingKeyEnv: 'RELAY_KEY', queue: { dir: join(dir, 'queue') } },
       relays: [{ name: 'scanner', integration: 'ghe', destination: 'https://saas.example.com/hooks', secretEnv: 'HOOK_SECRET' }],
@@ -25,14 +26,14 @@ function configFile(): string {
   return file;
 }
 
-async function decide(lines: unknown[]): Promise<{ code: number; out: Array<Record<string, unknown>> }> {
+async function decide(lines: unknown[], bundle = SHIPPED_BUNDLE): Promise<{ code: number; out: Array<Record<string, unknown>> }> {
   const stdin = new PassThrough();
   const stdout = new PassThrough();
   const chunks: Buffer[] = [];
   stdout.on('data', (c: Buffer) => chunks.push(c));
   stdin.end(lines.map((l) => JSON.stringify(l)).join('\n'));
   // No secret in the environment: decide neither verifies nor signs.
-  const code = await main(['decide', '-c', configFile()], { env: { T: 'x' }, stdin, stdout, stderr: new PassThrough() });
+  const code = await main(['decide', '-c', configFile(bundle)], { env: { T: 'x' }, stdin, stdout, stderr: new PassThrough() });
   const out = Buffer.concat(chunks).toString('utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
   return { code, out };
 }
@@ -64,4 +65,11 @@ test('an unknown relay or a malformed line is an error for that line; inbound li
   expect(out[1]).toEqual({ line: 2, error: '"headers" must be an object' });
   expect(out[2]).toMatchObject({ allow: false, code: 'INPUT_INVALID', status: 400 });
   expect(out[3]).toHaveProperty('allow');
+});
+
+test('fields a customer outbound rule names in remove are removed too', async () => {
+  const extra = mkdtempSync(join(tmpdir(), 'rego-broker-outbound-remove-'));
+  writeFileSync(join(extra, 'remove.rego'), 'package outbound\n\nremove contains "commits.*.added"\n');
+  const { out } = await decide([{ relay: 'scanner', headers: { 'X-GitHub-Event': 'push' }, body: push(['requirements.txt']) }], buildBundle(extra));
+  expect(out[0]).toMatchObject({ allow: true, removed: expect.arrayContaining(['commits.0.message', 'commits.0.added']) as unknown });
 });
