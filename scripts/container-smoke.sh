@@ -14,6 +14,11 @@ source scripts/container-env.sh
 # a timer for it; the check itself is run by hand below.
 exec 2> >(grep --line-buffered -v 'unable to get systemd connection' >&2)
 
+if ! "${PODMAN[@]}" image exists "$IMAGE"; then
+  echo "container-smoke: no image $IMAGE; build it with scripts/container-build.sh" >&2
+  exit 1
+fi
+
 passed=0
 failed=0
 ok() { passed=$((passed + 1)); echo "ok   $*"; }
@@ -148,6 +153,43 @@ if [ -f policies/build/bundle.tar.gz ]; then
   log="$("${PODMAN[@]}" logs "$c2" 2>&1)"
   check "with a mounted bundle: its revision is in the records ($mounted_rev)" \
     grep -qF "\"revision\":\"$mounted_rev\"" <<<"$log"
+fi
+
+# --- what the Helm chart renders, run in the image: its ConfigMap, its container arguments, the
+# credential where its projected Secret volume puts it; the pod's probes must pass ---
+if [ -x tools/bin/helm ]; then
+  mkdir -p "$work/chart-config" "$work/chart-secrets/integrations/ghe"
+  cp "$work/ghe-token" "$work/chart-secrets/integrations/ghe/token"
+  chmod -R a+rX "$work/chart-config" "$work/chart-secrets"
+  tools/bin/helm template rego-broker deploy/helm/rego-broker --kube-version 1.30.0 \
+    --set 'integrations[0].name=ghe' --set 'integrations[0].type=github' \
+    --set 'integrations[0].baseUrl=http://127.0.0.1:18080/api/v3' --set 'integrations[0].auth.scheme=bearer' \
+    --set 'integrations[0].auth.existingSecret.name=rego-broker-ghe' --set 'integrations[0].auth.existingSecret.key=token' \
+    >"$work/chart.yaml"
+  # Writes the ConfigMap's files and prints the container's arguments, one per line.
+  mapfile -t chart_args < <(node -e '
+    const fs = require("fs"); const { parseAllDocuments } = require("yaml");
+    const docs = parseAllDocuments(fs.readFileSync(process.argv[1], "utf8")).map((d) => d.toJS()).filter(Boolean);
+    const cm = docs.find((d) => d.kind === "ConfigMap");
+    for (const [k, v] of Object.entries(cm.data)) fs.writeFileSync(`${process.argv[2]}/${k}`, v, { mode: 0o644 });
+    const sts = docs.find((d) => d.kind === "StatefulSet");
+    for (const a of sts.spec.template.spec.containers[0].args) console.log(a);
+  ' "$work/chart.yaml" "$work/chart-config")
+  c4="rego-broker-smoke-$$-chart"
+  containers+=("$c4")
+  "${PODMAN[@]}" run -d --name "$c4" --network none --health-interval=disable \
+    --read-only --read-only-tmpfs=false --cap-drop ALL --security-opt no-new-privileges --user 10001:10001 \
+    -v "$work/chart-config:/etc/rego-broker/config:ro" -v "$work/chart-secrets:/run/secrets/rego-broker:ro" \
+    -v "$work/client.js:/smoke/client.js:ro" "$IMAGE" "${chart_args[@]}" >/dev/null
+  result="$("${PODMAN[@]}" exec "$c4" node /smoke/client.js)"
+  probes="$("${PODMAN[@]}" exec "$c4" node -e '
+    const get = (p) => new Promise((r) => require("http").get(`http://127.0.0.1:9090${p}`, (res) => { res.resume(); r(res.statusCode); }).on("error", () => r(0)));
+    Promise.all([get("/healthz"), get("/readyz")]).then((s) => console.log(s.join(" ")));')"
+  check "the chart's configuration in the image: liveness and readiness probes pass" test "$probes" = "200 200"
+  check "the chart's configuration in the image: allowed 200 with the Secret's token, denied 403" \
+    test "$(field "$result" allowed.status)/$(field "$result" denied.status)/$(field "$result" seen.0.authorization)" \
+      = "200/403/Bearer $(cat "$work/ghe-token")"
+  "${PODMAN[@]}" stop -t 20 "$c4" >/dev/null
 fi
 
 # --- the tunnel: non-root with CAP_NET_ADMIN alone and /dev/net/tun (wireguard-go) ---
