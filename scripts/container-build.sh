@@ -14,6 +14,10 @@ source scripts/container-env.sh
 
 version="$(node -p 'require("./package.json").version')"
 revision="$(git rev-parse HEAD 2>/dev/null || echo unknown)"
+# The source label: the https URL of origin when there is one, else the Containerfile's default.
+source_args=()
+origin="$(git remote get-url origin 2>/dev/null || true)"
+case "$origin" in https://*) source_args=(--build-arg "SOURCE=${origin%.git}") ;; esac
 
 opa_image="${OPA_IMAGE:-}"
 if [ -z "$opa_image" ]; then
@@ -44,6 +48,7 @@ fi
   --build-arg "OPA_IMAGE=$opa_image" \
   --build-arg "VERSION=$version" \
   --build-arg "REVISION=$revision" \
+  "${source_args[@]+"${source_args[@]}"}" \
   --tag "$IMAGE" \
   .
 "${PODMAN[@]}" image inspect --format '{{.Size}}' "$IMAGE" \

@@ -33,6 +33,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# --- the image's metadata ---
+meta="$("${PODMAN[@]}" image inspect --format '{{.Config.User}} {{index .Config.Labels "org.opencontainers.image.version"}} {{index .Config.Labels "org.opencontainers.image.revision"}} {{index .Config.Labels "org.opencontainers.image.source"}} {{if .Config.Healthcheck}}healthcheck{{end}}' "$IMAGE")"
+check "user 10001, OCI version/revision/source labels and a HEALTHCHECK ($meta)" \
+  grep -Eq '^10001:10001 [0-9]+\.[0-9]+\.[0-9]+[^ ]* [0-9a-f]{40} https://[^ ]+ healthcheck$' <<<"$meta"
+
 # --- keys ---
 key="$("${PODMAN[@]}" run --rm --network none --no-healthcheck "$IMAGE" genkey)"
 check "genkey prints a WireGuard private key" grep -Eq '^[A-Za-z0-9+/]{43}=$' <<<"$key"
