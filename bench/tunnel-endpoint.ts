@@ -11,10 +11,10 @@
  * on SIGTERM or SIGINT it closes the server and removes the interface.
  */
 import { join } from 'node:path';
-import { loadConfig } from '../gateway/src/config/load';
 import { readSecret } from '../gateway/src/config/secrets';
-import type { TunnelLogger } from '../tunnel/src/logger';
-import { startTunnel } from '../tunnel/src/tunnel';
+import { loadConfig, readProxyPassword } from '../gateway/src/config/load';
+import type { TunnelLogger } from '../tunnel/src/index';
+import { startTunnel } from '../tunnel/src/index';
 import { upstream } from './servers';
 
 const log =
@@ -29,8 +29,10 @@ async function main(file: string): Promise<void> {
   const { config } = loadConfig({ files: [file], env, defaultBundle: join(__dirname, '..', '..', 'policies', 'build', 'bundle.tar.gz') });
   if (!config.tunnel.enabled) throw new Error(`${file}: tunnel.enabled is not set`);
   const privateKey = readSecret(config.tunnel.privateKey, 'tunnel.privateKey', env);
+  const proxyPassword = config.tunnel.proxy === null ? null : readProxyPassword(config.tunnel.proxy, 'tunnel.proxy', env);
   const tunnel = await startTunnel(config.tunnel, {
     privateKey,
+    proxyPassword,
     logger,
     onFatal: (err) => {
       logger.error({ error: err.message }, 'tunnel failed');
