@@ -43,7 +43,7 @@ mmdebstrap --variant=essential --quiet \
   "deb http://deb.debian.org/debian bookworm-updates main" \
   "deb http://deb.debian.org/debian-security bookworm-security main"
 
-"${PODMAN[@]}" import \
+"${PODMAN[@]}" import --quiet \
   --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
   --change 'CMD ["/bin/bash"]' \
   "$work/rootfs.tar" "$BASE_RUNTIME" >/dev/null
