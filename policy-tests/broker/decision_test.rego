@@ -184,3 +184,21 @@ test_head_denied_by_an_integration_deny if {
 		with data.integrations.github.deny as {"frozen"}
 	got.allow == false
 }
+
+# Any type with a package of its own is judged by it (the gateway accepts any type the bundle
+# has a package for); its deny wins over its allow, as for the shipped types.
+inventory := fixtures.request({"type": "inventory", "segments": ["items", "srv-1"]})
+
+test_customer_type_allowed if {
+	got := data.broker.decision with input as inventory with data.integrations.inventory.allowed_by as {"inventory.items.read"}
+	got.allow == true
+	got.rule == "inventory.items.read"
+}
+
+test_customer_type_deny_wins if {
+	got := data.broker.decision with input as inventory
+		with data.integrations.inventory.allowed_by as {"inventory.items.read"}
+		with data.integrations.inventory.deny as {"inventory: not today"}
+	got.allow == false
+	got.rule == "broker.deny.integration_deny"
+}
