@@ -34,9 +34,15 @@ fi
 grep '^container-build:' "$build_log"
 rm -f "$build_log"
 t2=$SECONDS
-bash scripts/container-smoke.sh
+smoke_log="$(mktemp)"
+smoke_status=0
+bash scripts/container-smoke.sh | tee "$smoke_log" || smoke_status=$?
 t3=$SECONDS
 size="$("${PODMAN[@]}" image inspect --format '{{.Size}}' "$IMAGE")"
 base_time="$((t1 - t0)) s"
 [ "${CONTAINER_BASE_READY:-0}" != "1" ] || base_time="built beforehand"
 echo "container-ci: base $base_time, image build $((t2 - t1)) s, smoke test $((t3 - t2)) s; image $((size / 1000000)) MB"
+# The smoke test's count closes the output.
+grep '^container-smoke: [0-9]* passed' "$smoke_log" || true
+rm -f "$smoke_log"
+exit "$smoke_status"

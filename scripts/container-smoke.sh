@@ -244,5 +244,5 @@ YAML
     test "$("${PODMAN[@]}" inspect --format '{{.State.ExitCode}}' "$c3")" = 0
 fi
 
-echo "container smoke: $passed passed, $failed failed"
+echo "container-smoke: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

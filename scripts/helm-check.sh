@@ -77,5 +77,5 @@ refuse "the NetworkPolicy with the tunnel but no hub addresses" "networkPolicy.h
   -f "$CHART/ci/tunnel-values.yaml" --set networkPolicy.enabled=true
 refuse "config.policy.bundle (policyBundle sets it)" "/config/policy" --set config.policy.bundle=/x
 
-echo "helm check: $passed passed, $failed failed"
+echo "helm-check: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
