@@ -545,7 +545,8 @@ function parseTunnel(raw: RawConfig['tunnel'], warnings: string[], env: Env): Tu
     wg: raw.wg,
     transport: raw.transport as Transport,
     carrier: parseCarrier(raw.carrier, raw.enabled && raw.transport !== 'udp'),
-    proxy: parseProxyRef(raw.proxy, 'tunnel.proxy', env, true),
+    // HTTPS_PROXY is only consulted when the carrier may be used: a UDP tunnel never needs it.
+    proxy: parseProxyRef(raw.proxy, 'tunnel.proxy', env, raw.enabled && raw.transport !== 'udp'),
   };
 }
 

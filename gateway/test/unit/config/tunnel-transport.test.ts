@@ -96,8 +96,13 @@ describe('tunnel transport configuration', () => {
     expect(refused(content)).toContain(key);
   });
 
+  it('leaves HTTPS_PROXY alone when the tunnel runs on UDP only', () => {
+    const { config } = load({ tunnel: tunnel() }, { HTTPS_PROXY: 'https://not-for-us:3128' });
+    expect(config.tunnel.proxy).toBeNull();
+  });
+
   it('names the variable, not its value, when HTTPS_PROXY is not a proxy URL', () => {
-    const msg = refused({ tunnel: tunnel() }, { HTTPS_PROXY: `https://u:${CANARY}@proxy:3128` });
+    const msg = refused({ tunnel: tunnel({ transport: 'auto', carrier: { pinSha256: [PIN] } }) }, { HTTPS_PROXY: `https://u:${CANARY}@proxy:3128` });
     expect(msg).toContain('HTTPS_PROXY');
     expect(msg).not.toContain(CANARY);
   });
