@@ -2,7 +2,6 @@
  * Composition: builds the broker from a frozen configuration — policy evaluator, credentials,
  * forwarder, decision log, the tunnel listener and the admin listener — and stops it cleanly.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -126,14 +125,11 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   /** Decision records being masked and written. */
   const records = new Set<Promise<void>>();
   const policy = await startPolicy(options, metrics, () => Promise.all([...records]).then(() => undefined), ca);
-  /** The evaluator a request leased on arrival, for everything it does until its record is written. */
-  const pinned = new AsyncLocalStorage<PolicyEvaluator>();
-  const evaluator = (): PolicyEvaluator => pinned.getStore() ?? policy.current();
+  const evaluator = (): PolicyEvaluator => policy.current();
   const handlerOptions = {
     policy: config.policy,
     integrations: config.integrations,
     surfaces: compileSurfaces(config.integrations),
-    evaluator,
     credentials: credentialsFor(config.integrations, options.env),
     forwarder,
     decisionLog,
@@ -152,17 +148,10 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   };
   const handle = brokerHandler(handlerOptions);
   const onClientError = brokerClientErrorHandler(handlerOptions);
-  const server = http.createServer({ requestTimeout: config.proxy.timeoutMs + config.proxy.idleTimeoutMs }, (req, res) => {
-    const lease = policy.acquire();
-    // After the handler's own 'close' listener, which starts the decision record (tracked).
-    res.once('close', () => setImmediate(lease.release));
-    pinned.run(lease.evaluator, () => handle(req, res));
-  });
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
-    const lease = policy.acquire();
-    pinned.run(lease.evaluator, () => onClientError(err, socket));
-    setImmediate(lease.release);
-  });
+  // Each request leases the evaluator in service on arrival and releases it once its decision
+  // record is written (server/broker.ts), so a reload never changes the policy of one request.
+  const server = http.createServer({ requestTimeout: config.proxy.timeoutMs + config.proxy.idleTimeoutMs }, (req, res) => handle(req, res, policy.acquire()));
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => onClientError(err, socket, policy.acquire()));
   const tunnel = options.tunnel ?? null;
   let relay: RunningRelay | null = null;
   const admin = http.createServer(
@@ -211,8 +200,8 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
       await withDeadline(Promise.all(records), flushMs);
       const building = records.size;
       const unwritten = await decisionLog.close(Math.max(0, deadline - Date.now()));
-      recordsUnwritten = building + unwritten;
       await policy.close();
+      recordsUnwritten = building + unwritten;
     })();
     return closing;
   };

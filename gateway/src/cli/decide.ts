@@ -92,9 +92,6 @@ export async function decide(io: CommandIo): Promise<number> {
     return 1;
   }
   let unmetCount = 0;
-  // The evaluation worker does not hold the process open by itself (the broker's listeners do):
-  // hold it until every line is judged.
-  const hold = setInterval(() => undefined, 60_000);
   const options = gateOptions(config.policy, config.integrations, compileSurfaces(config.integrations), () => evaluator);
   const source = values.input === undefined || values.input === '-' ? io.stdin : createReadStream(String(values.input));
   const lines = createInterface({ input: source, crlfDelay: Infinity });
@@ -123,7 +120,6 @@ export async function decide(io: CommandIo): Promise<number> {
     io.stdout.write(`${JSON.stringify({ ...out, revision: evaluator.revision, ...(why !== null ? { expect_unmet: why } : {}) })}\n`);
   }
   await evaluator.close();
-  clearInterval(hold);
   if (unmetCount > 0) io.stderr.write(`${unmetCount} decision(s) did not meet their expect\n`);
   return bad > 0 || unmetCount > 0 ? 1 : 0;
 }

@@ -156,7 +156,7 @@ export function schema(defaultBundle: string): Schema<RawConfig> {
       dryRun: { doc: 'Log denies but let requests through (enforcement off; never in production).', format: Boolean, default: false, env: 'REGO_BROKER_POLICY_DRY_RUN' },
       maxBodyBytes: { doc: 'Largest request body accepted; larger ones get 413.', format: 'nat', default: 1048576, env: 'REGO_BROKER_POLICY_MAX_BODY_BYTES' },
       maxMemoryPages: { doc: 'Upper bound of the policy WASM memory, in 64 KiB pages.', format: 'nat', default: 1024, env: 'REGO_BROKER_POLICY_MAX_MEMORY_PAGES' },
-      evalTimeoutMs: { doc: 'Deadline of one policy evaluation in ms; past it the request is denied.', format: 'nat', default: 250, env: 'REGO_BROKER_POLICY_EVAL_TIMEOUT_MS' },
+      evalTimeoutMs: { doc: 'Deadline of one policy evaluation in ms; past it the request is denied.', format: 'nat', default: 1000, env: 'REGO_BROKER_POLICY_EVAL_TIMEOUT_MS' },
       limits: {
         depth: { doc: 'Deepest nesting of a JSON request body.', format: 'nat', default: 32, env: 'REGO_BROKER_POLICY_LIMITS_DEPTH' },
         keysPerObject: { doc: 'Most keys in one JSON object of a request body.', format: 'nat', default: 1000, env: 'REGO_BROKER_POLICY_LIMITS_KEYS_PER_OBJECT' },

@@ -39,6 +39,12 @@ interface Ready {
   ready: true;
 }
 
+/** What the worker starts from: the policy, and where the SDK is installed. */
+interface WorkerSource extends PolicySource {
+  /** Absolute path of `@open-policy-agent/opa-wasm`, resolved in the parent. */
+  opaWasm: string;
+}
+
 interface Pending {
   job: Job;
   /** The worker answered. */
@@ -55,10 +61,11 @@ interface Pending {
 function workerMain(evaluateRun: typeof run): void {
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { parentPort, workerData } = require('node:worker_threads') as { parentPort: typeof threads.parentPort; workerData: unknown };
-  const { loadPolicySync } = require('@open-policy-agent/opa-wasm') as typeof opaWasm;
+  const source = workerData as WorkerSource;
+  // Resolved by the parent: an eval worker resolves bare names from the working directory.
+  const { loadPolicySync } = require(source.opaWasm) as typeof opaWasm;
   const { TextDecoder, TextEncoder } = require('node:util') as typeof util;
   /* eslint-enable @typescript-eslint/no-require-imports */
-  const source = workerData as PolicySource;
   const codec = { encoder: new TextEncoder(), decoder: new TextDecoder() };
   const instantiate = (): ReturnType<typeof loadPolicySync> => {
     const p = loadPolicySync(source.module, { ...source.memory });
@@ -93,6 +100,7 @@ function workerMain(evaluateRun: typeof run): void {
 }
 
 const PROGRAM = `(${workerMain.toString()})(${run.toString()})`;
+const OPA_WASM = require.resolve('@open-policy-agent/opa-wasm');
 
 export interface WorkerEvaluatorOptions {
   /** Deadline of one evaluation, ms. */
@@ -176,11 +184,21 @@ export class WorkerEvaluator implements PolicyEvaluator {
     const job: Job = mask === undefined ? { id: this.nextId++, text, entrypoint } : { id: this.nextId++, text, entrypoint, mask };
     this.queue.push({ job, ...handlers });
     this.worker.postMessage(job);
-    if (this.queue.length === 1) this.arm();
+    if (this.queue.length === 1) {
+      this.hold();
+      this.arm();
+    }
+  }
+
+  /** Keep the process alive while evaluations are queued (also before the worker is up). */
+  private hold(): void {
+    if (this.queue.length > 0) this.worker.ref();
+    else this.worker.unref();
   }
 
   private spawn(): Worker {
-    const worker = new Worker(PROGRAM, { eval: true, workerData: this.local.source });
+    const workerData: WorkerSource = { ...this.local.source, opaWasm: OPA_WASM };
+    const worker = new Worker(PROGRAM, { eval: true, workerData });
     this.started = false;
     worker.on('message', (message: Reply | Ready) => {
       if (worker !== this.worker) return;
@@ -191,7 +209,7 @@ export class WorkerEvaluator implements PolicyEvaluator {
     });
     worker.on('error', (err: Error) => this.fail(worker, `the policy worker failed: ${err.message.slice(0, 200)}`));
     worker.on('exit', () => this.fail(worker, 'the policy worker exited'));
-    // The queue, not the worker, keeps the process alive.
+    // The queue, not the worker, keeps the process alive (see hold).
     worker.unref();
     return worker;
   }
@@ -203,6 +221,7 @@ export class WorkerEvaluator implements PolicyEvaluator {
     this.disarm();
     head.reply(reply);
     if (this.queue.length > 0) this.arm();
+    else this.hold();
   }
 
   /**
@@ -233,6 +252,7 @@ export class WorkerEvaluator implements PolicyEvaluator {
     this.worker = this.spawn();
     void old.terminate();
     for (const p of this.queue) this.worker.postMessage(p.job);
+    this.hold();
     this.arm();
   }
 

@@ -32,12 +32,19 @@ import { startServerSpan } from '../telemetry/server-span';
 import type { Metrics } from './metrics';
 import { DECISION_HEADER, sendError } from './respond';
 
+/**
+ * The evaluator a request holds from its arrival until its decision record is written: a
+ * reload never changes the policy that judges, masks and records one request.
+ */
+export interface EvaluatorLease {
+  readonly evaluator: PolicyEvaluator;
+  release(): void;
+}
+
 export interface BrokerHandlerOptions {
   policy: PolicyConfig;
   integrations: readonly IntegrationConfig[];
   surfaces: CompiledSurfaces;
-  /** Current evaluator; a getter so a reload can swap it. */
-  evaluator: () => PolicyEvaluator;
   credentials: ReadonlyMap<string, CredentialInjector>;
   forwarder: Forwarder;
   decisionLog: DecisionLog;
@@ -56,16 +63,21 @@ export interface BrokerHandlerOptions {
   admission(): string | null;
 }
 
-/** Build, mask and write one decision record; a failure here never reaches the caller. */
-function writeRecord(options: BrokerHandlerOptions, facts: RecordFacts): void {
+/**
+ * Build, mask and write one decision record, then release the evaluator lease; a failure here
+ * never reaches the caller.
+ */
+function writeRecord(options: BrokerHandlerOptions, facts: RecordFacts, lease: EvaluatorLease): void {
   options.track(
-    buildRecord(facts).then(
-      (record) => {
-        options.decisionLog.write(record);
-        options.metrics.observe(record);
-      },
-      () => undefined,
-    ),
+    buildRecord(facts)
+      .then(
+        (record) => {
+          options.decisionLog.write(record);
+          options.metrics.observe(record);
+        },
+        () => undefined,
+      )
+      .finally(() => lease.release()),
   );
 }
 
@@ -74,18 +86,18 @@ const PROXY_PREFIX = '/proxy/';
 const PROXY_ROUTE = '/proxy/{destination}';
 
 /** Build the request handler of the tunnel listener. */
-export function brokerHandler(options: BrokerHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
+export function brokerHandler(options: BrokerHandlerOptions): (req: IncomingMessage, res: ServerResponse, lease: EvaluatorLease) => void {
   const gateOptions: Omit<GateOptions, 'evaluate'> = {
     integrations: new Map(options.integrations.map((i) => [i.name, i])),
     surfaces: options.surfaces,
     policy: options.policy,
   };
-  return (req, res) => {
+  return (req, res, lease) => {
     const { span, ctx } = startServerSpan(options.tracer, req, res, PROXY_ROUTE);
-    void handle(req, res, span, ctx);
+    void handle(req, res, span, ctx, lease);
   };
 
-  async function handle(req: IncomingMessage, res: ServerResponse, serverSpan: Span, traceContext: Context): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse, serverSpan: Span, traceContext: Context, lease: EvaluatorLease): Promise<void> {
     const ctx = newContext({
       decisionId: randomUUID(),
       method: req.method ?? 'GET',
@@ -95,7 +107,7 @@ export function brokerHandler(options: BrokerHandlerOptions): (req: IncomingMess
       sourceAddress: req.socket.remoteAddress ?? '',
     });
     ctx.trace = traceContext;
-    const evaluator = options.evaluator();
+    const evaluator = lease.evaluator;
     res.setHeader(DECISION_HEADER, ctx.decisionId);
     serverSpan.setAttribute(semconv.ATTR_DECISION_ID, ctx.decisionId);
     const spanContext = serverSpan.spanContext();
@@ -108,6 +120,7 @@ export function brokerHandler(options: BrokerHandlerOptions): (req: IncomingMess
       serverSpan.setAttributes({ [semconv.ATTR_ERROR_CODE]: ErrorCode.DECISION_LOG_UNAVAILABLE, [semconv.ATTR_DECISION_ALLOW]: false });
       res.setHeader('retry-after', '1');
       sendError(res, ErrorCode.DECISION_LOG_UNAVAILABLE, ctx.decisionId, ctx.reasons, undefined, true);
+      lease.release();
       return;
     }
     res.on('close', () => {
@@ -129,7 +142,7 @@ export function brokerHandler(options: BrokerHandlerOptions): (req: IncomingMess
         aborted: !res.writableFinished && !ctx.outcome?.error,
         requestBody: ctx.body.length > 0 ? ctx.body : null,
         maxBodyBytes: options.decisionLogMaxBodyBytes,
-      });
+      }, lease);
     });
 
     const answer = (close = false): void => {
@@ -189,10 +202,11 @@ export function brokerHandler(options: BrokerHandlerOptions): (req: IncomingMess
  * bad headers) never reach the handler; they still get the JSON 400, a decision id and a
  * decision record.
  */
-export function brokerClientErrorHandler(options: BrokerHandlerOptions): (err: NodeJS.ErrnoException, socket: Duplex) => void {
-  return (err, socket) => {
+export function brokerClientErrorHandler(options: BrokerHandlerOptions): (err: NodeJS.ErrnoException, socket: Duplex, lease: EvaluatorLease) => void {
+  return (err, socket, lease) => {
     if (!socket.writable || err.code === 'ECONNRESET') {
       socket.destroy();
+      lease.release();
       return;
     }
     const ctx: RequestContext = newContext({ decisionId: randomUUID(), method: '', target: '', headers: {}, rawHeaderCount: 0, sourceAddress: '' });
@@ -211,7 +225,7 @@ export function brokerClientErrorHandler(options: BrokerHandlerOptions): (err: N
       target: '',
       status: 400,
       outcome: null,
-      evaluator: options.evaluator(),
+      evaluator: lease.evaluator,
       spanContext: undefined,
       startedAt: ctx.startedAt,
       labels: options.labels,
@@ -219,7 +233,7 @@ export function brokerClientErrorHandler(options: BrokerHandlerOptions): (err: N
       aborted: false,
       requestBody: null,
       maxBodyBytes: options.decisionLogMaxBodyBytes,
-    });
+    }, lease);
   };
 }
 
