@@ -15,6 +15,7 @@ import path from 'node:path';
 import type { Hub } from '../../../tunnel/src/lab/hub';
 import { brokerTunnelSection, createHub, hubPrerequisites } from '../../../tunnel/src/lab/hub';
 import { killChild, pollUntil } from '../../../tunnel/src/lab/netns';
+import { Lines } from '../helpers/lines';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const CLI = path.join(ROOT, 'dist/gateway/src/cli/main.js');
@@ -46,32 +47,6 @@ require('node:readline').createInterface({ input: process.stdin }).on('line', (l
 console.log('{}');
 `;
 
-/** Lines of a child's stream, with waiting for the next one. */
-class Lines {
-  readonly all: string[] = [];
-  private waiters: Array<{ from: number; match: (l: string) => boolean; resolve: (l: string) => void }> = [];
-  constructor(stream: NodeJS.ReadableStream | null) {
-    let buf = '';
-    stream?.on('data', (b: Buffer) => {
-      buf += b.toString('utf8');
-      const lines = buf.split('\n');
-      buf = lines.pop() ?? '';
-      for (const l of lines) {
-        this.all.push(l);
-        const i = this.all.length - 1;
-        this.waiters = this.waiters.filter((w) => (i >= w.from && w.match(l) ? (w.resolve(l), false) : true));
-      }
-    });
-  }
-  waitFor(match: (l: string) => boolean, ms: number, from = 0): Promise<string> {
-    const hit = this.all.slice(from).find(match);
-    if (hit !== undefined) return Promise.resolve(hit);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no matching line within ${ms} ms:\n${this.all.slice(from).join('\n')}`)), ms);
-      this.waiters.push({ from, match, resolve: (l) => (clearTimeout(timer), resolve(l)) });
-    });
-  }
-}
 
 interface Hook {
   url: string;
