@@ -121,20 +121,21 @@ describe('reload under load', () => {
     try {
       const statuses: number[] = [];
       const total = 240;
-      let sent = 0;
-      const worker = async (): Promise<void> => {
-        while (sent < total) {
-          sent += 1;
-          statuses.push((await send(s.base, PATH())).status);
-        }
+      // Each swap runs while a batch of requests is in flight, and the next batch starts only
+      // once the swap is done: requests cross every reload, and both bundles judge some.
+      const batch = async (n: number): Promise<void> => {
+        const one = async (): Promise<void> => {
+          for (let k = 0; k < n / 8; k += 1) statuses.push((await send(s.base, PATH())).status);
+        };
+        await Promise.all(Array.from({ length: 8 }, one));
       };
-      const load = Promise.all(Array.from({ length: 8 }, worker));
       const outcomes = [];
       for (let i = 0; i < 6; i += 1) {
         replace(s.file, i % 2 === 0 ? B : A);
+        const inFlight = batch(total / 6);
         outcomes.push(await s.broker.reload('test'));
+        await inFlight;
       }
-      await load;
       expect(outcomes.every((o) => o.ok)).toBe(true);
       expect(statuses).toHaveLength(total);
       expect(statuses.filter((st) => st !== 200)).toEqual([]);
