@@ -10,9 +10,10 @@ import type { Duplex } from 'node:stream';
 import { trace } from '@opentelemetry/api';
 import { StreamDecisionLog } from './audit/decision-log';
 import { decisionLogMetrics } from './audit/metrics-text';
+import { DecisionShipper, shipperMetrics, withShipper } from './audit/shipper';
 import type { DecisionLog } from './audit/decision-log';
 import { readProxyPassword } from './config/load';
-import { readSecret } from './config/secrets';
+import { hasSecret, readSecret } from './config/secrets';
 import type { Env } from './config/secrets';
 import type { BrokerConfig } from './config/types';
 import { BundlePoller } from './policy/bundle-service';
@@ -116,7 +117,11 @@ function listen(server: http.Server, host: string, port: number): Promise<number
 /** Start the broker's listeners. Throws when a listener cannot bind. */
 export async function startBroker(options: BrokerOptions): Promise<RunningBroker> {
   const { config, logger } = options;
-  const decisionLog = options.decisionLog ?? new StreamDecisionLog(config.telemetry.decisionLog, logger);
+  const fileLog = options.decisionLog ?? new StreamDecisionLog(config.telemetry.decisionLog, logger);
+  const service = config.telemetry.decisionService;
+  const shipper = service.url === '' ? null : new DecisionShipper(service, hasSecret(service.token) ? readSecret(service.token, 'telemetry.decisionService.token', options.env) : null, logger);
+  shipper?.start();
+  const decisionLog = shipper === null ? fileLog : withShipper(fileLog, shipper);
   const ca = config.proxy.caFile ? readFileSync(config.proxy.caFile, 'utf8') : undefined;
   const tracer = trace.getTracer(TRACER_NAME, VERSION);
   const upstreamProxy = config.proxy.upstreamProxy;
@@ -158,7 +163,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     adminHandler({
       notReadyReason: () => (!evaluator().ready ? 'policy bundle not loaded' : (decisionLog.refusal() ?? tunnel?.notReadyReason() ?? null)),
       details: () => ({ revision: evaluator().revision, ...(tunnel?.details?.() ?? {}) }),
-      metrics: async () => metrics.text() + decisionLogMetrics(decisionLog.stats(), options.droppedSpans?.() ?? 0) + (relay ? relay.metrics.text() : '') + (tunnel ? await tunnel.metrics() : ''),
+      metrics: async () => metrics.text() + decisionLogMetrics(decisionLog.stats(), options.droppedSpans?.() ?? 0) + (shipper ? shipperMetrics(shipper.stats()) : '') + (relay ? relay.metrics.text() : '') + (tunnel ? await tunnel.metrics() : ''),
     }),
   );
   const port = await listen(server, options.listenHost ?? config.listen.host, config.listen.port);

@@ -18,6 +18,10 @@ export function dumpConfig(config: BrokerConfig): unknown {
   return {
     ...config,
     tunnel: { ...config.tunnel, privateKey: undefined, ...ref(config.tunnel.privateKey, 'privateKey') },
+    telemetry: {
+      ...config.telemetry,
+      decisionService: { ...config.telemetry.decisionService, token: undefined, ...ref(config.telemetry.decisionService.token, 'token') },
+    },
     integrations: config.integrations.map((i) => ({
       ...i,
       auth: {

@@ -22,6 +22,7 @@ import type {
   AuthScheme,
   BrokerConfig,
   CarrierConfig,
+  DecisionServiceConfig,
   IntegrationConfig,
   PeerConfig,
   ProxyRef,
@@ -195,6 +196,7 @@ export function parse(raw: RawConfig, warnings: string[], processEnv: Env = {}):
       serviceName: raw.telemetry.serviceName,
       traces: { exporter: raw.telemetry.traces.exporter as 'otlp' | 'console' | 'none', endpoint: raw.telemetry.traces.endpoint },
       decisionLog: { ...raw.telemetry.decisionLog },
+      decisionService: parseDecisionService(raw.telemetry.decisionService, warnings),
       logLevel: raw.telemetry.logLevel as BrokerConfig['telemetry']['logLevel'],
     },
     shutdown: { ...raw.shutdown },
@@ -204,6 +206,18 @@ export function parse(raw: RawConfig, warnings: string[], processEnv: Env = {}):
 const SIGNING_ALGORITHMS: readonly SigningKeyConfig['algorithm'][] = ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'ES512', 'HS256', 'HS384', 'HS512'];
 const SIGNING_KEY_KEYS = new Set(['id', 'algorithm', 'keyFile', 'keyEnv', 'key']);
 const NO_SECRET: SecretRef = { env: null, file: null, literal: null };
+
+/** The decision-log service: a URL, its token as a reference, sane bounds. */
+function parseDecisionService(raw: RawConfig['telemetry']['decisionService'], warnings: string[]): DecisionServiceConfig {
+  const where = 'telemetry.decisionService';
+  if (raw.url !== '' && !/^https?:\/\//.test(raw.url)) throw new ConfigError(`${where}.url: must be an http:// or https:// URL`);
+  const token = secretRef({ tokenEnv: raw.tokenEnv, tokenFile: raw.tokenFile }, 'token', where, warnings);
+  if (raw.url === '' && token !== null) throw new ConfigError(`${where}: tokenEnv/tokenFile set without ${where}.url`);
+  for (const key of ['bufferBytes', 'flushSeconds', 'timeoutSeconds'] as const) {
+    if (raw[key] < 1) throw new ConfigError(`${where}.${key}: must be at least 1`);
+  }
+  return { url: raw.url, token: token ?? NO_SECRET, bufferBytes: raw.bufferBytes, flushSeconds: raw.flushSeconds, timeoutSeconds: raw.timeoutSeconds };
+}
 
 /** The policy section: signing keys and the bundle service turned into references. */
 function parsePolicy(raw: RawConfig['policy'], warnings: string[]): PolicyConfig {

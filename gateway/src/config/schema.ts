@@ -4,7 +4,7 @@
  * List-valued keys (`integrations`, `tunnel.peers`) take JSON in their environment variable.
  */
 import type { Schema } from 'convict';
-import type { DecisionLogConfig, HeartbeatConfig, PolicyConfig, ProxyConfig, RelayListenerConfig } from './types';
+import type { DecisionLogConfig, DecisionServiceConfig, HeartbeatConfig, PolicyConfig, ProxyConfig, RelayListenerConfig } from './types';
 
 /** Flags an integration may set, with the type each must have; the policy sees them snake_case. */
 export const INTEGRATION_FLAGS: Readonly<Record<string, 'boolean' | 'string[]'>> = Object.freeze({
@@ -90,6 +90,7 @@ export interface RawConfig {
     serviceName: string;
     traces: { exporter: string; endpoint: string };
     decisionLog: DecisionLogConfig;
+    decisionService: Omit<DecisionServiceConfig, 'token'> & { tokenEnv: string; tokenFile: string };
     logLevel: string;
   };
   shutdown: { graceSeconds: number; flushSeconds: number };
@@ -237,6 +238,14 @@ export function schema(defaultBundle: string): Schema<RawConfig> {
         onFailure: { doc: 'When records cannot be written fast enough or at all: "refuse" new requests (503 DECISION_LOG_UNAVAILABLE, fail closed) or "serve" them and count every record lost.', format: ['refuse', 'serve'], default: 'refuse', env: 'REGO_BROKER_TELEMETRY_DECISION_LOG_ON_FAILURE' },
         bufferBytes: { doc: 'Most bytes of records held in memory waiting to be written.', format: 'nat', default: 8388608, env: 'REGO_BROKER_TELEMETRY_DECISION_LOG_BUFFER_BYTES' },
         maxPendingRecords: { doc: 'Most answered requests whose record is still being built (masked) before new requests are refused.', format: 'nat', default: 4096, env: 'REGO_BROKER_TELEMETRY_DECISION_LOG_MAX_PENDING_RECORDS' },
+      },
+      decisionService: {
+        url: { doc: 'OPA-compatible decision-log service that records are also shipped to (gzip JSON batches); empty = none.', format: String, default: '', env: 'REGO_BROKER_TELEMETRY_DECISION_SERVICE_URL' },
+        tokenEnv: { doc: 'Environment variable holding the bearer token for the decision-log service.', format: String, default: '', env: 'REGO_BROKER_TELEMETRY_DECISION_SERVICE_TOKEN_ENV' },
+        tokenFile: { doc: 'File holding the bearer token for the decision-log service.', format: String, default: '', env: 'REGO_BROKER_TELEMETRY_DECISION_SERVICE_TOKEN_FILE' },
+        bufferBytes: { doc: 'Most bytes of records held for shipping; beyond, records are dropped and counted.', format: 'nat', default: 4194304, env: 'REGO_BROKER_TELEMETRY_DECISION_SERVICE_BUFFER_BYTES' },
+        flushSeconds: { doc: 'Seconds between batches.', format: 'nat', default: 5, env: 'REGO_BROKER_TELEMETRY_DECISION_SERVICE_FLUSH_SECONDS' },
+        timeoutSeconds: { doc: 'Seconds one batch may take.', format: 'nat', default: 10, env: 'REGO_BROKER_TELEMETRY_DECISION_SERVICE_TIMEOUT_SECONDS' },
       },
       logLevel: { doc: 'Level of the operational log (stderr).', format: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', env: 'REGO_BROKER_TELEMETRY_LOG_LEVEL' },
     },

@@ -32,5 +32,10 @@ export function readSecret(ref: SecretRef, key: string, env: Env): string {
   return value;
 }
 
+/** True when the reference names a secret at all. */
+export function hasSecret(ref: SecretRef): boolean {
+  return ref.env !== null || ref.file !== null || ref.literal !== null;
+}
+
 /** A placeholder `dump` prints in place of a literal secret. */
 export const REDACTED = '[REDACTED]';

@@ -186,6 +186,17 @@ export interface DecisionLogConfig {
   maxPendingRecords: number;
 }
 
+/** An OPA-compatible decision-log service records are also shipped to; `url` empty = none. */
+export interface DecisionServiceConfig {
+  url: string;
+  /** Bearer token, by reference; all null = none. */
+  token: SecretRef;
+  /** Most bytes of records held for shipping; beyond, records are dropped and counted. */
+  bufferBytes: number;
+  flushSeconds: number;
+  timeoutSeconds: number;
+}
+
 /** The relay listener and its durable queue (outbound webhooks). */
 export interface RelayListenerConfig {
   host: string;
@@ -245,6 +256,7 @@ export interface TelemetryConfig {
   serviceName: string;
   traces: { exporter: 'otlp' | 'console' | 'none'; endpoint: string };
   decisionLog: DecisionLogConfig;
+  decisionService: DecisionServiceConfig;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
