@@ -17,7 +17,8 @@
  * SOAK_SIGKILL=1: end with SIGKILL under full load instead of SIGTERM, to measure the crash loss
  * (answered requests whose record was not yet handed to the kernel); errors are then expected.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdtempSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -178,13 +179,23 @@ async function main(): Promise<number> {
   await stop(sink.child);
 
   // Records: exactly one per answered request.
-  const lines = readFileSync(decisionLog, 'utf8').split('\n').filter((l) => l !== '');
-  const records = lines.map((l) => JSON.parse(l) as DecisionRecord);
+  // Streamed: ten minutes of records are larger than one string may be.
   const count = new Map<string, number>();
-  for (const r of records) count.set(r.decision_id, (count.get(r.decision_id) ?? 0) + 1);
+  const serverList: number[] = [];
+  /** A sample of the records for the writer's own measurement below. */
+  const sample: DecisionRecord[] = [];
+  let total = 0;
+  for await (const l of createInterface({ input: createReadStream(decisionLog, 'utf8'), crlfDelay: Infinity })) {
+    if (l === '') continue;
+    const r = JSON.parse(l) as DecisionRecord;
+    count.set(r.decision_id, (count.get(r.decision_id) ?? 0) + 1);
+    serverList.push((r.metrics.timer_total_ns ?? 0) / 1e6);
+    total += 1;
+    if (sample.length < 10_000) sample.push(r);
+  }
   const missing = stats.answered.filter((id) => (count.get(id) ?? 0) === 0).length;
   const duplicated = [...count.values()].filter((n) => n > 1).length;
-  const serverMs = records.map((r) => (r.metrics.timer_total_ns ?? 0) / 1e6).sort((a, b) => a - b);
+  const serverMs = serverList.sort((a, b) => a - b);
   const clientMs = stats.latenciesMs.sort((a, b) => a - b);
 
   const base0 = rss.find((s) => s.t >= warmup) ?? rss[0];
@@ -196,7 +207,7 @@ async function main(): Promise<number> {
 
   say(`requests: ${stats.sent} in ${elapsed.toFixed(1)} s = ${(stats.sent / elapsed).toFixed(0)} req/s; statuses ${JSON.stringify(statuses)}`);
   say(`errors: ${errors} (client ${stats.errors}, unexpected statuses ${unexpected}); refused (DECISION_LOG_UNAVAILABLE): ${stats.refused}`);
-  say(`records: ${records.length}; answered without a record: ${missing}; decision ids with more than one record: ${duplicated}`);
+  say(`records: ${total}; answered without a record: ${missing}; decision ids with more than one record: ${duplicated}`);
   say(`latency p50/p99/max: client ${percentile(clientMs, 50).toFixed(1)}/${percentile(clientMs, 99).toFixed(1)}/${(clientMs.at(-1) ?? 0).toFixed(1)} ms; server ${percentile(serverMs, 50).toFixed(1)}/${percentile(serverMs, 99).toFixed(1)}/${(serverMs.at(-1) ?? 0).toFixed(1)} ms`);
   say(`broker RSS: ${base0?.mib.toFixed(1)} MiB after warm-up (${(warmup / 1000).toFixed(0)} s) -> ${last?.mib.toFixed(1)} MiB at the end (${(growth * 100).toFixed(1)}%), peak ${Math.max(...rss.map((s) => s.mib)).toFixed(1)} MiB`);
   // The shape of the curve tells warm-up (flattens) from a leak (keeps climbing).
@@ -206,7 +217,7 @@ async function main(): Promise<number> {
   const loop = (q: string): string => ((brokerMetrics[`rego_broker_event_loop_delay_seconds{quantile="${q}"}`] ?? NaN) * 1000).toFixed(1);
   say(`broker event-loop delay p50/p99/max: ${loop('0.5')}/${loop('0.99')}/${loop('1')} ms; spans dropped ${brokerMetrics.rego_broker_spans_dropped_total ?? 0}; records lost ${brokerMetrics.rego_broker_decision_log_lost_total ?? 0}; broker exit code ${exitCode}`);
 
-  const writer = await writerThroughput(records.length > 0 ? records : [], dir, records.length > 0 ? writerRecords : 0);
+  const writer = await writerThroughput(sample, dir, sample.length > 0 ? writerRecords : 0);
   say(`decision-log writer alone: ${writer.records} records in ${writer.seconds.toFixed(2)} s = ${writer.perSecond.toFixed(0)} records/s (broker: ${(stats.sent / elapsed).toFixed(0)} req/s)`);
 
   if (crash) {
