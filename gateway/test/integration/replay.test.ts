@@ -7,9 +7,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { stringify } from 'yaml';
-import { main } from '../../src/cli/main';
+import { runCli } from '../helpers/cli';
 import { buildBundle } from '../helpers/rego';
 
 const dir = mkdtempSync(join(tmpdir(), 'rego-broker-replay-'));
@@ -42,15 +41,9 @@ const LOG = [
 async function replay(extra: string[], text = LOG): Promise<{ code: number; lines: Array<Record<string, unknown>>; err: string }> {
   const file = join(dir, `log-${Math.random().toString(36).slice(2)}.jsonl`);
   writeFileSync(file, `${text}\n`);
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: string[] = [];
-  const err: string[] = [];
-  stdout.on('data', (c: Buffer) => out.push(c.toString()));
-  stderr.on('data', (c: Buffer) => err.push(c.toString()));
-  const code = await main(['decide', '-c', config, '--bundle', candidate, '--replay', file, ...extra], { env: { T: 't' }, stdin: new PassThrough(), stdout, stderr });
-  const lines = out.join('').trim().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { code, lines, err: err.join('') };
+  const { code, out, err } = await runCli(['decide', '-c', config, '--bundle', candidate, '--replay', file, ...extra], { env: { T: 't' } });
+  const lines = out.trim().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+  return { code, lines, err };
 }
 
 it('reports each record: unchanged, changed, inexact, skipped, expect not met', async () => {

@@ -6,9 +6,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { stringify } from 'yaml';
-import { main } from '../../../src/cli/main';
+import { runCli } from '../../helpers/cli';
+import type { CliRun } from '../../helpers/cli';
 
 const dir = mkdtempSync(join(tmpdir(), 'rego-broker-discipline-'));
 const auth = { scheme: 'bearer', tokenEnv: 'T' };
@@ -21,15 +21,8 @@ function file(doc: unknown): string {
   return path;
 }
 
-async function dump(files: string[]): Promise<{ code: number; err: string; out: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: string[] = [];
-  const err: string[] = [];
-  stdout.on('data', (c: Buffer) => out.push(c.toString()));
-  stderr.on('data', (c: Buffer) => err.push(c.toString()));
-  const code = await main(['dump', ...files.flatMap((f) => ['-c', f])], { env: { T: 't' }, stdin: new PassThrough(), stdout, stderr });
-  return { code, err: err.join(''), out: out.join('') };
+function dump(files: string[]): Promise<CliRun> {
+  return runCli(['dump', ...files.flatMap((f) => ['-c', f])], { env: { T: 't' } });
 }
 
 const CASES: Array<[string, unknown, string]> = [

@@ -3,20 +3,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import { main } from '../../../src/cli/main';
+import { runCli } from '../../helpers/cli';
+import type { CliRun } from '../../helpers/cli';
 
-async function run(argv: string[], stdinText = ''): Promise<{ code: number; out: string; err: string }> {
-  const stdin = new PassThrough();
-  stdin.end(stdinText);
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: string[] = [];
-  const err: string[] = [];
-  stdout.on('data', (c: Buffer) => out.push(c.toString()));
-  stderr.on('data', (c: Buffer) => err.push(c.toString()));
-  const code = await main(argv, { env: {}, stdin, stdout, stderr });
-  return { code, out: out.join(''), err: err.join('') };
+function run(argv: string[], stdinText = ''): Promise<CliRun> {
+  return runCli(argv, { stdin: stdinText });
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'rego-broker-cli-'));
