@@ -9,7 +9,7 @@ export { startCarrierServer, MAX_DATAGRAM_BYTES } from './carrier/server';
 export { connectProxyAgents } from './proxy/connect-agent';
 export type { ConnectProxyOptions } from './proxy/connect-agent';
 export type { CarrierServer, CarrierServerOptions } from './carrier/server';
-export { addressFromDeploymentId, resolveLocalAddress, canonicalIPv6, BROKER_PREFIX } from './address';
+export { addressFromDeploymentId, resolveLocalAddress, canonicalIPv6, BROKER_PREFIX, MAX_REPLICA } from './address';
 export { parseEndpoint, formatEndpoint, resolveEndpoint, SYSTEM_RESOLVER } from './endpoint';
 export type { ParsedEndpoint, HostResolver } from './endpoint';
 export { TunnelErrorCode, TunnelSetupError, TUNNEL_EXIT_CODES } from './errors';

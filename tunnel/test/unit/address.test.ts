@@ -18,6 +18,22 @@ describe('addressFromDeploymentId', () => {
   });
 });
 
+describe('addressFromDeploymentId with a replica index', () => {
+  test.each([
+    [8849, 0, 'fdf0:59dc:33cf:9be8:0:2291:0:1'],
+    [8849, 1, 'fdf0:59dc:33cf:9be8:0:2291:0:2'],
+    [8849, 15, 'fdf0:59dc:33cf:9be8:0:2291:0:10'],
+    [1, 0xfffe, 'fdf0:59dc:33cf:9be8:0:1:0:ffff'],
+  ])('%i replica %i → %s', (id, replica, address) => {
+    expect(addressFromDeploymentId(id, replica)).toBe(address);
+    expect(canonicalIPv6(address)).toBe(address);
+  });
+
+  test.each([-1, 0xffff, 0.5, Number.NaN])('rejects replica %p with a clear error', (replica) => {
+    expect(() => addressFromDeploymentId(8849, replica)).toThrow(/tunnel\.replica must be an integer from 0 to 65534/);
+  });
+});
+
 describe('resolveLocalAddress', () => {
   test.each([
     [{ localAddress: '', deploymentId: 8849 }, 'fdf0:59dc:33cf:9be8:0:2291:0:1'],
