@@ -1,0 +1,264 @@
+/**
+ * End to end: the whole broker (`rego-broker run`, the built CLI) when the customer's firewall
+ * drops UDP to the hub and lets TCP out only through an authenticating HTTP proxy. The broker
+ * namespace's nftables rules drop UDP and direct TCP towards the hub; a real tinyproxy with Basic
+ * authentication runs on the hub's second address; the hub runs the TLS carrier on 443. The
+ * broker starts with `tunnel.transport: auto` and must come up over the carrier within the bound,
+ * judge and proxy the hub's requests through it, never log the proxy password, and move back to
+ * UDP without failing requests once UDP is allowed again.
+ *
+ * Runs only as root with ip, wg, wireguard-go, /dev/net/tun, nft, tinyproxy and openssl;
+ * otherwise the suite is skipped and says why. Needs `npm run build` first (`npm test` does it).
+ */
+import type { ChildProcess } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { X509Certificate, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Hub } from '../../../tunnel/src/lab/hub';
+import { brokerTunnelSection, createHub, hubPrerequisites } from '../../../tunnel/src/lab/hub';
+import { execInChecked, killChild, pollUntil, spawnIn } from '../../../tunnel/src/lab/netns';
+import { recordingUpstreamScript } from '../../../tunnel/src/lab/upstream';
+import { Lines } from '../helpers/lines';
+
+const ROOT = path.resolve(__dirname, '../../..');
+const CLI = path.join(ROOT, 'dist/gateway/src/cli/main.js');
+const CARRIER_HUB = path.join(ROOT, 'dist/bench/carrier-hub.js');
+const BUNDLE = path.join(ROOT, 'policies/build/bundle.tar.gz');
+const PROXY_USER = 'rb-e2e';
+const PROXY_PASSWORD = `canary-proxy-${randomBytes(6).toString('hex')}`; // must never appear in a log line
+const TOKEN = `e2e-ghe-${randomBytes(6).toString('hex')}`;
+const PROXY_PORT = 8888;
+const CARRIER_PORT = 443;
+const BROKER_PORT = 8080; // inside the broker's own namespace
+const ADMIN_PORT = 9090;
+/** `auto` gives UDP this long before it switches; the broker must be ready within UP_BOUND_MS. */
+const SWITCH_AFTER_S = 2;
+const UP_BOUND_MS = 15_000;
+
+function missingTools(): string | null {
+  const hub = hubPrerequisites();
+  if (hub !== null) return hub;
+  for (const [tool, arg] of [['nft', '--version'], ['tinyproxy', '-v'], ['openssl', 'version']] as const) {
+    if (spawnSync(tool, [arg]).status !== 0) return `needs ${tool} on PATH`;
+  }
+  return null;
+}
+
+const missing = missingTools();
+const describeE2e = missing === null ? describe : describe.skip;
+if (missing !== null) console.warn(`broker carrier e2e skipped: ${missing}`);
+
+interface Answer {
+  status?: number;
+  body?: string;
+  error?: string;
+}
+
+describeE2e(`broker over the TLS carrier, e2e (${missing ?? 'UDP dropped, TCP only through tinyproxy'})`, () => {
+  let hub: Hub | null = null;
+  let carrier: ChildProcess | null = null;
+  let proxy: ChildProcess | null = null;
+  let upstream: { child: ChildProcess; lines: Lines } | null = null;
+  let probe: { child: ChildProcess; lines: Lines } | null = null;
+  let broker: { child: ChildProcess; logs: Lines; exited: Promise<number | null> } | null = null;
+  const dir = mkdtempSync(path.join(tmpdir(), 'rb-broker-carrier-e2e-'));
+  const decisionLog = path.join(dir, 'decisions.jsonl');
+  const timings: Record<string, number> = {};
+  let upstreamPort = 0;
+  let answered = 0;
+
+  const h = (): Hub => {
+    if (hub === null) throw new Error('hub not created');
+    return hub;
+  };
+  const api = (): string => `http://127.0.0.1:${upstreamPort}/api/v3/repos/acme/app`;
+  /** A /proxy request from the hub namespace through the tunnel to the broker. */
+  const viaTunnel = async (dest: string): Promise<Answer> => {
+    const r = await h().request(`http://[${h().brokerTunnelAddress}]:${BROKER_PORT}/proxy/${dest}`, { timeoutMs: 3000 });
+    if ('status' in r) answered++;
+    return r;
+  };
+  /** GET on the broker's admin listener, from inside the broker namespace. */
+  const admin = async (p: string): Promise<Answer> => {
+    if (probe === null) throw new Error('probe not started');
+    const from = probe.lines.all.length;
+    probe.child.stdin?.write(`http://127.0.0.1:${ADMIN_PORT}${p}\n`);
+    return JSON.parse(await probe.lines.waitFor(() => true, 5000, from)) as Answer;
+  };
+  const readyStatus = async (): Promise<number> => (await admin('/readyz')).status ?? 0;
+  const transportOf = async (): Promise<string | undefined> => (await admin('/metrics')).body?.match(/rego_broker_tunnel_transport\{transport="(\w+)"\} 1/)?.[1];
+  const startProxy = async (): Promise<void> => {
+    const child = spawnIn(h().hubNs, 'tinyproxy', ['-d', '-c', path.join(dir, 'tinyproxy.conf')]);
+    proxy = child;
+    // tinyproxy says nothing when it is ready: wait until it accepts connections.
+    const up = await pollUntil(async () => {
+      if (child.exitCode !== null) throw new Error('tinyproxy exited');
+      return (await h().execInHub('bash', ['-c', `exec 3<>/dev/tcp/${h().hubVethAddress2}/${PROXY_PORT}`])).code === 0;
+    }, 5000, 50);
+    if (!up) throw new Error('tinyproxy did not start');
+  };
+
+  beforeAll(async () => {
+    for (const f of [CLI, CARRIER_HUB, BUNDLE]) {
+      if (!existsSync(f)) throw new Error(`${path.relative(ROOT, f)} is missing: run \`npm run build\` first (npm test does)`);
+    }
+    hub = await createHub();
+    const net = h().hubVethAddress.replace(/\.\d+$/, '.0/29');
+    writeFileSync(path.join(dir, 'wg.key'), `${h().brokerPrivateKey ?? ''}\n`, { mode: 0o600 });
+
+    // The hub's carrier certificate; the broker pins its SHA-256 fingerprint.
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', path.join(dir, 'hub.key'),
+      '-out', path.join(dir, 'hub.crt'), '-days', '1', '-subj', '/CN=hub', '-addext', `subjectAltName=IP:${h().hubVethAddress}`], { stdio: 'ignore' });
+    carrier = spawnIn(h().hubNs, process.execPath, [CARRIER_HUB, JSON.stringify({
+      host: h().hubVethAddress, port: CARRIER_PORT, keyFile: path.join(dir, 'hub.key'), certFile: path.join(dir, 'hub.crt'), targetPort: h().hubListenPort,
+    })]);
+    await new Lines(carrier.stdout).waitFor((l) => l.includes('"port"'), 10_000);
+
+    writeFileSync(path.join(dir, 'tinyproxy.conf'), [
+      'User nobody', 'Group nogroup', `Port ${PROXY_PORT}`, `Listen ${h().hubVethAddress2}`, 'Timeout 60', `Allow ${net}`,
+      `ConnectPort ${CARRIER_PORT}`, `BasicAuth ${PROXY_USER} ${PROXY_PASSWORD}`, 'LogLevel Critical', 'MaxClients 20', '',
+    ].join('\n'));
+    chmodSync(dir, 0o755);
+    await startProxy();
+
+    // The customer's firewall: towards the hub only TCP to the proxy; UDP and direct TCP dropped.
+    await execInChecked(h().brokerNs, 'nft', ['-f', '-'], {
+      stdin: [
+        'table inet rbtest {',
+        '  chain out {',
+        '    type filter hook output priority 0; policy accept;',
+        `    ip daddr ${h().hubVethAddress2} tcp dport ${PROXY_PORT} accept`,
+        `    ip daddr ${net} udp dport ${h().hubListenPort} counter drop comment "udp-to-hub"`,
+        `    ip daddr ${net} meta l4proto tcp counter drop comment "direct-tcp"`,
+        '  }',
+        '}',
+        '',
+      ].join('\n'),
+    });
+
+    const up = h().spawnInBroker(process.execPath, ['-e', recordingUpstreamScript({ upstream: 'ghe' })]);
+    upstream = { child: up, lines: new Lines(up.stdout) };
+    upstreamPort = (JSON.parse(await upstream.lines.waitFor((l) => l.includes('listening'), 10_000)) as { listening: number }).listening;
+    const pr = h().spawnInBroker(process.execPath, ['-e', `
+      const http = require('node:http');
+      require('node:readline').createInterface({ input: process.stdin }).on('line', (url) => {
+        const req = http.get(url, { agent: false }, (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (d) => (body += d));
+          res.on('end', () => console.log(JSON.stringify({ status: res.statusCode, body })));
+        });
+        req.setTimeout(2000, () => req.destroy(new Error('timeout')));
+        req.on('error', (e) => console.log(JSON.stringify({ error: e.code ?? e.message })));
+      });
+      console.log('{}');`]);
+    probe = { child: pr, lines: new Lines(pr.stdout) };
+    await probe.lines.waitFor((l) => l === '{}', 10_000);
+
+    const config = {
+      listen: { host: '127.0.0.1', port: BROKER_PORT },
+      admin: { host: '127.0.0.1', port: ADMIN_PORT },
+      tunnel: {
+        ...brokerTunnelSection(h(), path.join(dir, 'wg.key'), { intervalSeconds: 1, timeoutSeconds: 1, graceSeconds: 1, failuresBeforeReresolve: 3 }),
+        peers: [{ ...h().peerConfigForBroker, carrierUrl: `wss://${h().hubVethAddress}:${CARRIER_PORT}/wireguard` }],
+        transport: 'auto',
+        carrier: {
+          pinSha256: [new X509Certificate(readFileSync(path.join(dir, 'hub.crt'))).fingerprint256],
+          switchAfterSeconds: SWITCH_AFTER_S, probeIntervalSeconds: 2, connectTimeoutSeconds: 3,
+        },
+        proxy: { url: `http://${h().hubVethAddress2}:${PROXY_PORT}`, username: PROXY_USER, passwordEnv: 'E2E_PROXY_PASSWORD' },
+      },
+      policy: { bundle: BUNDLE },
+      integrations: [
+        { name: 'ghe', type: 'github', baseUrl: `http://127.0.0.1:${upstreamPort}/api/v3`, auth: { scheme: 'bearer', tokenEnv: 'E2E_GHE_TOKEN' } },
+      ],
+      telemetry: { decisionLog: { path: decisionLog }, traces: { exporter: 'none' } },
+      shutdown: { graceSeconds: 2 },
+    };
+    writeFileSync(path.join(dir, 'broker.json'), JSON.stringify(config, null, 2));
+    const t0 = Date.now();
+    const child = h().spawnInBroker(process.execPath, [CLI, 'run', '-c', path.join(dir, 'broker.json')], { E2E_GHE_TOKEN: TOKEN, E2E_PROXY_PASSWORD: PROXY_PASSWORD });
+    broker = { child, logs: new Lines(child.stderr), exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
+    const ready = await pollUntil(async () => {
+      if (child.exitCode !== null) throw new Error(`the broker exited with ${child.exitCode}:\n${broker?.logs.all.join('\n') ?? ''}`);
+      return (await readyStatus()) === 200;
+    }, UP_BOUND_MS, 100);
+    timings.readyOverCarrierMs = Date.now() - t0;
+    if (!ready) throw new Error(`the broker was not ready within ${UP_BOUND_MS} ms:\n${broker.logs.all.join('\n')}`);
+  }, 120_000);
+
+  afterAll(async () => {
+    if (broker !== null && broker.child.exitCode === null && broker.child.signalCode === null) {
+      broker.child.kill('SIGTERM');
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([broker.exited, new Promise((r) => (timer = setTimeout(r, 5000)))]);
+      clearTimeout(timer);
+    }
+    for (const c of [broker?.child, carrier, proxy, upstream?.child, probe?.child]) if (c) await killChild(c, 'SIGKILL');
+    await hub?.teardown(); // the namespaces take the firewall rules with them
+    rmSync(dir, { recursive: true, force: true });
+    console.warn(`broker carrier e2e timings (ms): ${JSON.stringify(timings)}`);
+  }, 60_000);
+
+  test('with UDP dropped, auto brings the broker up over the carrier through the proxy, within the bound', async () => {
+    expect(timings.readyOverCarrierMs).toBeLessThanOrEqual(UP_BOUND_MS);
+    expect(await transportOf()).toBe('tcp');
+    const change = broker?.logs.json<{ msg?: string; from?: string; to?: string }>().filter((l) => l.msg === 'tunnel transport changed');
+    expect(change).toEqual([expect.objectContaining({ from: 'udp', to: 'tcp' })]);
+    const rules = await execInChecked(h().brokerNs, 'nft', ['list', 'chain', 'inet', 'rbtest', 'out']);
+    expect(rules).toMatch(/udp dport \d+ counter packets [1-9]/);
+  });
+
+  test('the hub’s requests are judged and proxied through the carrier: allowed ones reach the upstream with the token, denied ones do not', async () => {
+    const allowed = await viaTunnel(`${api()}/contents/package.json`);
+    expect(allowed).toMatchObject({ status: 200 });
+    expect(JSON.parse(allowed.body ?? '{}')).toEqual({ upstream: 'ghe', url: '/api/v3/repos/acme/app/contents/package.json' });
+    const denied = await viaTunnel(`${api()}/contents/src/main.go`);
+    expect(denied).toMatchObject({ status: 403 });
+    expect(JSON.stringify(JSON.parse(denied.body ?? '{}'))).toContain('POLICY_DENIED');
+    await upstream?.lines.waitFor((l) => l.includes('package.json'), 2000);
+    const seen = upstream?.lines.json<{ url?: string; authorization?: string }>().filter((s) => s.url !== undefined);
+    expect(seen).toEqual([{ method: 'GET', url: '/api/v3/repos/acme/app/contents/package.json', authorization: `Bearer ${TOKEN}` }]);
+  });
+
+  test('the broker heals after the proxy restarts: not ready while it is down, ready and serving once it is back', async () => {
+    if (proxy !== null) await killChild(proxy, 'SIGKILL');
+    expect(await pollUntil(async () => (await readyStatus()) === 503, 10_000, 50)).toBe(true);
+    await startProxy();
+    const backAt = Date.now();
+    expect(await pollUntil(async () => (await readyStatus()) === 200, 15_000, 50)).toBe(true);
+    timings.readyAfterProxyBackMs = Date.now() - backAt;
+    expect(await transportOf()).toBe('tcp');
+    expect(await viaTunnel(`${api()}/contents/go.mod`)).toMatchObject({ status: 200 });
+  }, 40_000);
+
+  test('when UDP is allowed again the broker moves back to UDP without failing a request', async () => {
+    const handle = (await execInChecked(h().brokerNs, 'nft', ['-a', 'list', 'chain', 'inet', 'rbtest', 'out'])).match(/udp-to-hub" # handle (\d+)/)?.[1];
+    expect(handle).toBeDefined();
+    await execInChecked(h().brokerNs, 'nft', ['delete', 'rule', 'inet', 'rbtest', 'out', 'handle', handle ?? '']);
+    const openedAt = Date.now();
+    const failures: Answer[] = [];
+    // Requests keep flowing while the tunnel moves; bounded in count and time.
+    for (let i = 0; i < 300 && Date.now() - openedAt < 20_000; i++) {
+      const r = await viaTunnel(`${api()}/contents/package.json`);
+      if (r.status !== 200) failures.push(r);
+      if ((await transportOf()) === 'udp') break;
+    }
+    timings.backOnUdpMs = Date.now() - openedAt;
+    expect(await transportOf()).toBe('udp');
+    expect(failures).toEqual([]);
+    expect(await viaTunnel(`${api()}/contents/go.sum`)).toMatchObject({ status: 200 });
+  }, 40_000);
+
+  test('SIGTERM: exit 0, one decision record per answered request, and the proxy password in no log line', async () => {
+    broker?.child.kill('SIGTERM');
+    expect(await broker?.exited).toBe(0);
+    const records = readFileSync(decisionLog, 'utf8').split('\n').filter((l) => l !== '');
+    expect(records).toHaveLength(answered);
+    const everything = [...(broker?.logs.all ?? []), readFileSync(decisionLog, 'utf8')].join('\n');
+    expect(everything).not.toContain(PROXY_PASSWORD);
+    expect(everything).not.toContain(TOKEN);
+  });
+});
