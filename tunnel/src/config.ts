@@ -73,6 +73,11 @@ export interface TunnelOptions {
   localAddress: string;
   /** Deployment id the address is derived from, or null. */
   deploymentId: number | null;
+  /**
+   * This replica's index (0..65534, default 0): picks its address when derived from
+   * `deploymentId`, and is sent to the hub with every heartbeat.
+   */
+  replica?: number;
   /** Link MTU, 0 for the default. */
   mtu: number;
   /** The hub(s). */

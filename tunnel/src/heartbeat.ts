@@ -3,11 +3,38 @@
  * means, it logs when the tunnel is lost and when it is back (once each, not every beat), and
  * after repeated failures it has the peer endpoints resolved and applied again, so a hub that
  * moved to a new address or restarted is found again.
+ *
+ * Each beat tells the hub who is calling (deployment, replica, a random id of this process)
+ * and whether this replica is `serving` or `draining` (docs/replicas.md): a replica that is
+ * shutting down says so first, and the hub stops routing to it before it stops listening.
  */
 import type { HeartbeatConfig } from './config';
 import type { HeartbeatFetch } from './http-get';
 import { httpGet } from './http-get';
 import type { TunnelLogger } from './logger';
+
+/** What a replica tells the hub in `x-rego-broker-state`. */
+export type ReplicaState = 'serving' | 'draining';
+
+/** Who sends the heartbeat: sent as headers with every beat. */
+export interface HeartbeatIdentity {
+  /** The deployment id, or null when only an explicit address is configured (then not sent). */
+  deployment: number | null;
+  /** The replica index. */
+  replica: number;
+  /** Random hex id of this process start: tells a restart from two processes with one key. */
+  instance: string;
+}
+
+/** The headers of a beat (names lower-case, values decimal or hex). */
+export function heartbeatHeaders(identity: HeartbeatIdentity, state: ReplicaState): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (identity.deployment !== null) headers['x-rego-broker-deployment'] = String(identity.deployment);
+  headers['x-rego-broker-replica'] = String(identity.replica);
+  headers['x-rego-broker-instance'] = identity.instance;
+  headers['x-rego-broker-state'] = state;
+  return headers;
+}
 
 /** The heartbeat's counters, for readiness and metrics. */
 export interface HeartbeatState {
@@ -51,6 +78,8 @@ export interface HeartbeatOptions {
   logger: TunnelLogger;
   /** The request (default: `httpGet`). */
   fetch?: HeartbeatFetch;
+  /** Sent as headers with every request (none when absent). */
+  identity?: HeartbeatIdentity;
   /** Replaces the request entirely (e.g. a handshake check when there is no URL). */
   check?: () => Promise<void>;
   /** Resolve the peer endpoints again and apply them; called every `failuresBeforeReresolve` failures in a row. */
@@ -73,6 +102,7 @@ export class Heartbeat {
   private timer: unknown = null;
   private running = false;
   private waiters: Array<() => void> = [];
+  private announced: ReplicaState = 'serving';
 
   constructor(options: HeartbeatOptions) {
     this.o = options;
@@ -110,16 +140,24 @@ export class Heartbeat {
 
   /** Run one beat and update the state; resolves to its result. Never rejects. */
   async beat(): Promise<boolean> {
+    return (await this.attempt()) === null;
+  }
+
+  /** One beat; resolves to why it failed, or null on success. Never rejects. */
+  private async attempt(): Promise<string | null> {
     const { config } = this.o;
-    const check = this.o.check ?? ((): Promise<void> => (this.o.fetch ?? httpGet)(config.url, config.timeoutSeconds * 1000));
+    const identity = this.o.identity;
+    const headers = identity === undefined ? undefined : heartbeatHeaders(identity, this.announced);
+    const check = this.o.check ?? ((): Promise<void> => (this.o.fetch ?? httpGet)(config.url, config.timeoutSeconds * 1000, headers));
     try {
       await check();
     } catch (err) {
-      await this.failed(err instanceof Error ? err.message : String(err));
-      return false;
+      const why = err instanceof Error ? err.message : String(err);
+      await this.failed(why);
+      return why;
     }
     this.succeeded();
-    return true;
+    return null;
   }
 
   private succeeded(): void {
@@ -156,6 +194,35 @@ export class Heartbeat {
         }
       }
     }
+  }
+
+  /** `serving` until `drain`, then `draining` for every later beat. */
+  replicaState(): ReplicaState {
+    return this.announced;
+  }
+
+  /** Say `draining` in every later beat; sends nothing now. */
+  markDraining(): void {
+    this.announced = 'draining';
+  }
+
+  /**
+   * Switch to `draining` and send one beat at once (bounded by the heartbeat timeout); resolves
+   * to its result and never rejects. Every later beat says `draining` too. Without a heartbeat
+   * URL (a custom check) nothing is sent: resolves null.
+   */
+  async drain(): Promise<{ ok: boolean; error: string | null } | null> {
+    this.markDraining();
+    if (this.o.check !== undefined || this.o.config.url === '') return null;
+    // Bounded here too: the request (an injected one as well) must not hold the shutdown up.
+    const timeoutMs = this.o.config.timeoutSeconds * 1000;
+    let timer: unknown = null;
+    const late = new Promise<string>((resolve) => {
+      timer = this.scheduler.setTimeout(() => resolve(`no answer within ${timeoutMs} ms`), timeoutMs);
+    });
+    const error = await Promise.race([this.attempt(), late]);
+    this.scheduler.clearTimeout(timer);
+    return { ok: error === null, error };
   }
 
   /** True when a beat succeeded within the interval plus the grace period, and the heartbeat runs. */

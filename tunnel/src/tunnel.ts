@@ -2,6 +2,7 @@
  * The tunnel as the broker sees it: `startTunnel` checks, brings up the interface, starts the
  * heartbeat, and returns a handle for readiness, status, metrics and shutdown.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { HubIdentity } from './carrier/connect';
 import { normalisePin } from './carrier/connect';
@@ -48,6 +49,8 @@ export interface TunnelDeps {
   resolve?: HostResolver;
   /** The heartbeat request (default: `httpGet`). */
   fetch?: HeartbeatFetch;
+  /** This process's instance id sent to the hub (default: 16 random bytes in hex). */
+  instance?: string;
 }
 
 /** What `/readyz` shows about the tunnel. */
@@ -90,7 +93,14 @@ export interface Tunnel {
   readonly address: string;
   /** The WireGuard interface name. */
   readonly interfaceName: string;
-  /** True while the interface is up and the heartbeat (or, without a heartbeat URL, a handshake) is recent. */
+  /** This replica's index (`tunnel.replica`). */
+  readonly replica: number;
+  /** Random hex id of this process start, sent to the hub as `x-rego-broker-instance`. */
+  readonly instance: string;
+  /**
+   * True while the interface is up and the heartbeat (or, without a heartbeat URL, a handshake)
+   * is recent; false once draining was announced.
+   */
   ready(now?: Date): boolean;
   /** Peer status from `wg show`. */
   status(): Promise<TunnelStatus>;
@@ -102,6 +112,13 @@ export interface Tunnel {
   metrics(): Promise<string>;
   /** Resolves true at the first successful heartbeat, false after `timeoutMs`. */
   waitForFirstHeartbeat(timeoutMs: number): Promise<boolean>;
+  /**
+   * Tell the hub this replica is draining: one heartbeat with `x-rego-broker-state: draining`
+   * at once, awaited (at most the heartbeat timeout); every later beat says `draining` too.
+   * Logs `announced draining to the hub` with the result. Never rejects; sends nothing without
+   * a heartbeat URL or once the tunnel is down. Only the first call sends.
+   */
+  announceDraining(): Promise<void>;
   /** Stop the heartbeat and remove the interface. Idempotent. */
   stop(): Promise<void>;
 }
@@ -202,8 +219,11 @@ export async function startTunnel(cfg: TunnelOptions, deps: TunnelDeps): Promise
       throw new Error(`no handshake with any peer within ${SESSION_LIFETIME_MS / 1000} s`);
     }
   };
+  const replica = cfg.replica ?? 0;
+  const instance = deps.instance ?? randomBytes(16).toString('hex');
   const hb = new Heartbeat({
     config: cfg.heartbeat, logger, reresolve, fetch: deps.fetch,
+    identity: { deployment: cfg.deploymentId, replica, instance },
     check: cfg.heartbeat.url === '' ? handshakeCheck : undefined,
   });
   heartbeat = hb;
@@ -217,10 +237,29 @@ export async function startTunnel(cfg: TunnelOptions, deps: TunnelDeps): Promise
   });
 
   let stopping: Promise<void> | null = null;
+  let draining: Promise<void> | null = null;
+  const announceDraining = async (): Promise<void> => {
+    if (cfg.heartbeat.url === '' || !alive || stopping !== null) {
+      hb.markDraining();
+      return;
+    }
+    const started = Date.now();
+    try {
+      const result = await hb.drain();
+      const fields = { url: cfg.heartbeat.url, replica, ok: result?.ok ?? false, ms: Date.now() - started };
+      if (result?.ok === true) logger.info(fields, 'announced draining to the hub');
+      else logger.warn({ ...fields, error: result?.error ?? 'not sent' }, 'announced draining to the hub');
+    } catch (err) {
+      logger.warn({ url: cfg.heartbeat.url, replica, ok: false, error: err instanceof Error ? err.message : String(err) }, 'announced draining to the hub');
+    }
+  };
   return {
     address: pre.localAddress,
     interfaceName: cfg.interface,
-    ready: (now = new Date()) => alive && stopping === null && hb.isHealthy(now),
+    replica,
+    instance,
+    ready: (now = new Date()) => alive && stopping === null && draining === null && hb.isHealthy(now),
+    announceDraining: () => (draining ??= announceDraining()),
     status,
     transport: () => transport.current(),
     details,

@@ -92,3 +92,98 @@ describe('startTunnel with the kernel module (fake host)', () => {
     expect(host.calls).toEqual([]);
   });
 });
+
+describe('startTunnel: replica identity and draining', () => {
+  type Beat = { url: string; headers: Record<string, string> };
+  function recordingFetch(answer: (beat: Beat) => Promise<void> = () => Promise.resolve()) {
+    const beats: Beat[] = [];
+    const fetch = (url: string, _timeoutMs: number, headers?: Readonly<Record<string, string>>): Promise<void> => {
+      const beat = { url, headers: { ...(headers ?? {}) } };
+      beats.push(beat);
+      return answer(beat);
+    };
+    return { beats, fetch };
+  }
+
+  test('replica 1 takes the second address and says who it is in every beat', async () => {
+    const host = fakeHost();
+    const { beats, fetch } = recordingFetch();
+    const t = await startTunnel({ ...cfg, replica: 1 }, { privateKey: FIXTURE_PRIVATE_KEY, logger: recordingLogger(), runner: host.runner, probes: host.probes, fetch });
+    expect(await t.waitForFirstHeartbeat(1000)).toBe(true);
+    expect(t.address).toBe('fdf0:59dc:33cf:9be8:0:2291:0:2');
+    expect(t.replica).toBe(1);
+    expect(t.instance).toMatch(/^[0-9a-f]{32}$/);
+    expect(beats[0]?.headers).toEqual({
+      'x-rego-broker-deployment': '8849', 'x-rego-broker-replica': '1',
+      'x-rego-broker-instance': t.instance, 'x-rego-broker-state': 'serving',
+    });
+    await t.stop();
+  });
+
+  test('each start has its own instance id', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const host = fakeHost();
+      const t = await startTunnel(cfg, { privateKey: FIXTURE_PRIVATE_KEY, logger: recordingLogger(), runner: host.runner, probes: host.probes, fetch: () => Promise.resolve() });
+      ids.push(t.instance);
+      await t.stop();
+    }
+    expect(ids[0]).not.toBe(ids[1]);
+  });
+
+  test('announceDraining sends exactly one draining beat, awaits its answer, logs it, and makes the tunnel not ready', async () => {
+    const host = fakeHost();
+    let answerDraining: () => void = () => undefined;
+    const { beats, fetch } = recordingFetch((b) =>
+      b.headers['x-rego-broker-state'] === 'draining' ? new Promise<void>((r) => (answerDraining = r)) : Promise.resolve());
+    const logger = recordingLogger();
+    const t = await startTunnel(cfg, { privateKey: FIXTURE_PRIVATE_KEY, logger, runner: host.runner, probes: host.probes, fetch, instance: 'ab'.repeat(16) });
+    expect(await t.waitForFirstHeartbeat(1000)).toBe(true);
+    let announced = false;
+    const first = t.announceDraining().then(() => (announced = true));
+    const second = t.announceDraining();
+    await new Promise((r) => setImmediate(r));
+    expect(announced).toBe(false); // waits for the hub's answer
+    expect(t.ready()).toBe(false);
+    answerDraining();
+    await Promise.all([first, second]);
+    expect(beats.map((b) => b.headers['x-rego-broker-state'])).toEqual(['serving', 'draining']);
+    expect(beats[1]?.headers['x-rego-broker-instance']).toBe('ab'.repeat(16));
+    const line = logger.records.find((r) => r.msg === 'announced draining to the hub');
+    expect(line).toMatchObject({ level: 'info', obj: { ok: true, replica: 0, url: cfg.heartbeat.url } });
+    await t.stop();
+  });
+
+  test('a refused draining beat is logged with the hub\'s code and does not throw', async () => {
+    const host = fakeHost();
+    const { fetch } = recordingFetch((b) =>
+      b.headers['x-rego-broker-state'] === 'draining' ? Promise.reject(new Error('heartbeat answered HTTP 409 HUB_DUPLICATE_REPLICA')) : Promise.resolve());
+    const logger = recordingLogger();
+    const t = await startTunnel(cfg, { privateKey: FIXTURE_PRIVATE_KEY, logger, runner: host.runner, probes: host.probes, fetch });
+    await t.waitForFirstHeartbeat(1000);
+    await expect(t.announceDraining()).resolves.toBeUndefined();
+    expect(logger.records.find((r) => r.msg === 'announced draining to the hub')).toMatchObject({
+      level: 'warn', obj: { ok: false, error: 'heartbeat answered HTTP 409 HUB_DUPLICATE_REPLICA' },
+    });
+    await t.stop();
+  });
+
+  test('without a heartbeat URL, or after stop, nothing is sent', async () => {
+    const host = fakeHost();
+    const { beats, fetch } = recordingFetch();
+    const logger = recordingLogger();
+    const t = await startTunnel({ ...cfg, heartbeat: { ...cfg.heartbeat, url: '' } }, { privateKey: FIXTURE_PRIVATE_KEY, logger, runner: host.runner, probes: host.probes, fetch });
+    await t.announceDraining();
+    expect(beats).toEqual([]);
+    expect(logger.messages()).not.toContain('announced draining to the hub');
+    await t.stop();
+
+    const host2 = fakeHost();
+    const rec = recordingFetch();
+    const t2 = await startTunnel(cfg, { privateKey: FIXTURE_PRIVATE_KEY, logger: recordingLogger(), runner: host2.runner, probes: host2.probes, fetch: rec.fetch });
+    await t2.waitForFirstHeartbeat(1000);
+    await t2.stop();
+    await t2.announceDraining();
+    expect(rec.beats.map((b) => b.headers['x-rego-broker-state'])).toEqual(['serving']);
+  });
+});
