@@ -147,7 +147,7 @@ async function openTunnel(
 /** The broker's tunnel section as the tunnel package's options (secret references stay behind). */
 function tunnelOptions(t: BrokerConfig['tunnel']): TunnelOptions {
   return {
-    interface: t.interface, localAddress: t.localAddress, deploymentId: t.deploymentId, mtu: t.mtu,
+    interface: t.interface, localAddress: t.localAddress, deploymentId: t.deploymentId, replica: t.replica, mtu: t.mtu,
     peers: t.peers.map((p) => ({ ...p, allowedIps: [...p.allowedIps] })),
     heartbeat: {
       url: t.heartbeat.url, intervalSeconds: t.heartbeat.intervalSeconds, timeoutSeconds: t.heartbeat.timeoutSeconds,

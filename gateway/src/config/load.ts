@@ -5,11 +5,12 @@
  * and returns a deep-frozen `BrokerConfig`.
  */
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { extname } from 'node:path';
 import convict from 'convict';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../errors';
-import { addressFromDeploymentId, parseNoProxy } from '../../../tunnel/src/index';
+import { MAX_REPLICA, addressFromDeploymentId, parseNoProxy } from '../../../tunnel/src/index';
 import { isNeverForwarded } from '../request/headers';
 import { compileSurfaces } from '../request/resolve';
 import { surfacesFor } from '../request/surfaces';
@@ -43,6 +44,8 @@ export interface LoadOptions {
   env: Env;
   /** Default for `policy.bundle`. */
   defaultBundle: string;
+  /** This host's name, for `tunnel.replica: ordinal` (default: `os.hostname()`). */
+  hostname?: () => string;
 }
 
 export interface LoadResult {
@@ -114,7 +117,7 @@ export function loadConfig(options: LoadOptions): LoadResult {
   const warnings: string[] = [];
   let config: BrokerConfig;
   try {
-    config = parse(raw, warnings, options.env);
+    config = parse(raw, warnings, options.env, options.hostname ?? hostname);
   } catch (err) {
     if (err instanceof ConfigError) throw new ConfigError(namingTheFile(err.message, options.files));
     throw err;
@@ -162,9 +165,9 @@ function checkReadable(file: string): void {
 }
 
 /** Turn the raw, schema-checked tree into the typed config, rejecting contradictions. */
-export function parse(raw: RawConfig, warnings: string[], processEnv: Env = {}): BrokerConfig {
+export function parse(raw: RawConfig, warnings: string[], processEnv: Env = {}, host: () => string = hostname): BrokerConfig {
   const integrations = parseIntegrations(raw.integrations, warnings);
-  const tunnel = parseTunnel(raw.tunnel, warnings, processEnv);
+  const tunnel = parseTunnel(raw.tunnel, warnings, processEnv, host);
   if (
     !tunnel.enabled &&
     raw.listen.port !== 0 &&
@@ -517,19 +520,41 @@ export function readProxyPassword(proxy: ProxyRef, where: string, env: Env): str
   }
 }
 
-function parseTunnel(raw: RawConfig['tunnel'], warnings: string[], env: Env): TunnelConfig {
+/**
+ * `tunnel.replica`: an integer in 0..65534, or `ordinal`, the number after the last `-` of the
+ * host name's first label (pod `rego-broker-2` of a StatefulSet is replica 2).
+ */
+export function parseReplica(value: number | string, host: () => string): number {
+  const range = `an integer from 0 to ${MAX_REPLICA} or "ordinal"`;
+  if (value === 'ordinal') {
+    const name = host();
+    const m = /-(\d{1,5})$/.exec(name.split('.', 1)[0] ?? '');
+    const n = m === null ? NaN : Number(m[1]);
+    if (!(n <= MAX_REPLICA)) {
+      throw new ConfigError(`tunnel.replica: "ordinal" needs a host name ending in -<0..${MAX_REPLICA}> (a StatefulSet pod name), but the host name is "${name.slice(0, 253)}"; set the index instead`);
+    }
+    return n;
+  }
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_REPLICA) {
+    throw new ConfigError(`tunnel.replica: must be ${range}, got ${JSON.stringify(value).slice(0, 64)}`);
+  }
+  return value;
+}
+
+function parseTunnel(raw: RawConfig['tunnel'], warnings: string[], env: Env, host: () => string): TunnelConfig {
   const peers = parsePeers(raw.peers);
   const keyRef = secretRef(raw, 'privateKey', 'tunnel', warnings);
+  const replica = parseReplica(raw.replica, host);
   let localAddress = raw.localAddress;
   if (raw.deploymentId !== null) {
     let derived: string;
     try {
-      derived = addressFromDeploymentId(raw.deploymentId);
+      derived = addressFromDeploymentId(raw.deploymentId, replica);
     } catch (err) {
       throw new ConfigError(`tunnel.deploymentId: ${(err as Error).message}`);
     }
     if (localAddress !== '' && localAddress !== derived) {
-      throw new ConfigError(`tunnel.localAddress: contradicts tunnel.deploymentId (which gives ${derived}); set only one`);
+      throw new ConfigError(`tunnel.localAddress: contradicts tunnel.deploymentId and tunnel.replica (which give ${derived}); set only one`);
     }
     localAddress = derived;
   }
@@ -552,6 +577,7 @@ function parseTunnel(raw: RawConfig['tunnel'], warnings: string[], env: Env): Tu
     privateKey: keyRef ?? { env: null, file: null, literal: null },
     localAddress,
     deploymentId: raw.deploymentId,
+    replica,
     mtu: raw.mtu,
     peers,
     heartbeat: { ...raw.heartbeat },

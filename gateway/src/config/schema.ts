@@ -68,6 +68,7 @@ export interface RawConfig {
     privateKey: string;
     localAddress: string;
     deploymentId: number | null;
+    replica: number | string;
     mtu: number;
     peers: unknown;
     heartbeat: HeartbeatConfig;
@@ -106,8 +107,22 @@ const jsonList = {
   },
 };
 
+/**
+ * `tunnel.replica`: an integer, or the word `ordinal`. Digits from the environment become a
+ * number; the range and the host name are checked in load.ts, where errors name the key.
+ */
+const replicaFormat = {
+  name: 'replica',
+  validate(value: unknown): void {
+    if (typeof value !== 'number' && typeof value !== 'string') throw new Error('must be an integer from 0 to 65534 or "ordinal"');
+  },
+  coerce(value: unknown): unknown {
+    return typeof value === 'string' && /^\d{1,6}$/.test(value) ? Number(value) : value;
+  },
+};
+
 /** Custom convict formats used by the schema. */
-export const FORMATS = { 'json-list': jsonList };
+export const FORMATS = { 'json-list': jsonList, replica: replicaFormat };
 
 const PORT = 'port';
 
@@ -130,6 +145,7 @@ export function schema(defaultBundle: string): Schema<RawConfig> {
       privateKey: { doc: 'Literal private key (works, but warns; prefer privateKeyFile).', format: String, default: '', sensitive: true, env: 'REGO_BROKER_TUNNEL_PRIVATE_KEY' },
       localAddress: { doc: 'Tunnel address of the broker; derived from deploymentId when empty.', format: String, default: '', env: 'REGO_BROKER_TUNNEL_LOCAL_ADDRESS' },
       deploymentId: { doc: 'Deployment id the tunnel address is derived from.', format: 'int', default: null, nullable: true, env: 'REGO_BROKER_TUNNEL_DEPLOYMENT_ID' },
+      replica: { doc: 'This replica\'s index, 0..65534, or "ordinal": the number after the last "-" of the host name (a StatefulSet pod). Picks the derived address; a label on records, spans and metrics.', format: 'replica', default: 0, env: 'REGO_BROKER_TUNNEL_REPLICA' },
       mtu: { doc: 'MTU of the tunnel interface.', format: 'nat', default: 1320, env: 'REGO_BROKER_TUNNEL_MTU' },
       peers: { doc: 'Peers: [{publicKey, endpoint, allowedIps, persistentKeepalive}].', format: 'json-list', default: [], env: 'REGO_BROKER_TUNNEL_PEERS' },
       heartbeat: {

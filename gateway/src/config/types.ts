@@ -64,9 +64,11 @@ export interface TunnelConfig {
   enabled: boolean;
   interface: string;
   privateKey: SecretRef;
-  /** Derived from `deploymentId` when not set explicitly. */
+  /** Derived from `deploymentId` and `replica` when not set explicitly. */
   localAddress: string;
   deploymentId: number | null;
+  /** This replica's index, 0..65534 (`tunnel.replica`, `ordinal` already resolved from the host name). */
+  replica: number;
   mtu: number;
   peers: PeerConfig[];
   heartbeat: HeartbeatConfig;
