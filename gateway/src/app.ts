@@ -15,6 +15,7 @@ import type { DecisionLog } from './audit/decision-log';
 import { readProxyPassword } from './config/load';
 import { hasSecret, readSecret } from './config/secrets';
 import type { Env } from './config/secrets';
+import { replicaIdentity, replicaLabels } from './config/replica';
 import type { BrokerConfig } from './config/types';
 import { BundlePoller } from './policy/bundle-service';
 import { UnloadedEvaluator, WasmEvaluator } from './policy/evaluate';
@@ -28,7 +29,7 @@ import { Forwarder } from './proxy/proxy';
 import { compileSurfaces } from './request/resolve';
 import { adminHandler } from './server/admin';
 import { brokerClientErrorHandler, brokerHandler } from './server/broker';
-import { Metrics } from './server/metrics';
+import { Metrics, brokerInfo, labelEverySeries } from './server/metrics';
 import { startRelay } from './relay';
 import type { RunningRelay } from './relay';
 import type { Logger } from './telemetry/logger';
@@ -127,6 +128,8 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   const upstreamProxy = config.proxy.upstreamProxy;
   const forwarder = new Forwarder(config.proxy, tracer, ca, upstreamProxy ? readProxyPassword(upstreamProxy, 'proxy.upstreamProxy', options.env) : null);
   const metrics = new Metrics();
+  // With a tunnel, which replica of which deployment: on every record and every metric series.
+  const replica = replicaLabels(replicaIdentity(config.tunnel));
   /** Decision records being masked and written. */
   const records = new Set<Promise<void>>();
   const policy = await startPolicy(options, metrics, () => Promise.all([...records]).then(() => undefined), ca);
@@ -140,7 +143,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     decisionLog,
     metrics,
     tracer,
-    labels: { app: 'rego-broker', id: randomUUID(), version: VERSION },
+    labels: { app: 'rego-broker', id: randomUUID(), version: VERSION, ...replica },
     decisionLogMaxBodyBytes: config.telemetry.decisionLog.maxBodyBytes,
     admission: (): string | null =>
       config.telemetry.decisionLog.onFailure === 'refuse' && records.size >= config.telemetry.decisionLog.maxPendingRecords
@@ -163,7 +166,12 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     adminHandler({
       notReadyReason: () => (!evaluator().ready ? 'policy bundle not loaded' : (decisionLog.refusal() ?? tunnel?.notReadyReason() ?? null)),
       details: () => ({ revision: evaluator().revision, ...(tunnel?.details?.() ?? {}) }),
-      metrics: async () => metrics.text() + decisionLogMetrics(decisionLog.stats(), options.droppedSpans?.() ?? 0) + (shipper ? shipperMetrics(shipper.stats()) : '') + (relay ? relay.metrics.text() : '') + (tunnel ? await tunnel.metrics() : ''),
+      metrics: async () =>
+        brokerInfo(VERSION, replica) +
+        labelEverySeries(
+          metrics.text() + decisionLogMetrics(decisionLog.stats(), options.droppedSpans?.() ?? 0) + (shipper ? shipperMetrics(shipper.stats()) : '') + (relay ? relay.metrics.text() : '') + (tunnel ? await tunnel.metrics() : ''),
+          replica.replica === undefined ? {} : { replica: replica.replica },
+        ),
     }),
   );
   const port = await listen(server, options.listenHost ?? config.listen.host, config.listen.port);

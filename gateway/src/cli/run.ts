@@ -1,13 +1,15 @@
 /**
  * `rego-broker run -c FILE…`: start telemetry, the tunnel (when enabled) and the broker; on
- * SIGTERM/SIGINT drain in-flight requests, flush spans and the decision log, remove the tunnel
- * and exit 0. If the tunnel dies on its own, the same cleanup runs and the exit code is 1.
+ * SIGTERM/SIGINT tell the hub this replica is draining (one heartbeat, awaited), then drain
+ * in-flight requests, flush spans and the decision log, remove the tunnel and exit 0. If the
+ * tunnel dies on its own, the same cleanup runs (without the announcement) and the exit code is 1.
  *
  * The signal handlers are installed before anything is set up: a signal that arrives while
  * the tunnel is starting (or waiting for its first heartbeat) must still remove the interface,
  * not kill the process and leave `wireguard-go` running.
  */
 import type { RunningBroker, TunnelView } from '../app';
+import { replicaIdentity } from '../config/replica';
 import type { BrokerConfig } from '../config/types';
 import { readSecret } from '../config/secrets';
 import { createLogger } from '../telemetry/logger';
@@ -72,12 +74,11 @@ export async function run(io: CommandIo): Promise<number> {
   process.on('SIGUSR1', onReopen);
 
   const flushMs = config.shutdown.flushSeconds * 1000;
-  const telemetry = await startTelemetry({ config: config.telemetry, logger, exportTimeoutMs: flushMs });
+  const telemetry = await startTelemetry({ config: config.telemetry, logger, exportTimeoutMs: flushMs, replica: replicaIdentity(config.tunnel) });
   let spansLost = 0;
   let tunnel: Tunnel | null = null;
-  const cleanup = async (): Promise<void> => {
-    await broker?.close();
-    await tunnel?.stop();
+  const cleanup = async (draining: boolean): Promise<void> => {
+    await stopServing({ broker, tunnel }, draining);
     spansLost = (await telemetry.shutdown(flushMs)).spansLost;
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
@@ -107,7 +108,7 @@ export async function run(io: CommandIo): Promise<number> {
       });
     }
   } catch (err) {
-    await cleanup();
+    await cleanup(false);
     logger.flush();
     throw err;
   }
@@ -115,7 +116,8 @@ export async function run(io: CommandIo): Promise<number> {
   await ended;
   const { why, code } = state.outcome ?? { why: 'unknown', code: 1 };
   logger.info({ why }, 'shutting down');
-  await cleanup();
+  // A signal is a planned stop: the hub is told first. A dead tunnel cannot carry the news.
+  await cleanup(code === 0);
   const { recordsUnwritten, recordsLost } = broker?.unrecorded() ?? { recordsUnwritten: 0, recordsLost: 0 };
   const lost = recordsUnwritten + recordsLost;
   // The last line says what could not be kept; losing decision records is a failed run.
@@ -126,6 +128,24 @@ export async function run(io: CommandIo): Promise<number> {
   // collector must not keep the process alive. Unref'd, so a clean exit is not delayed.
   setTimeout(() => process.exit(exitCode), EXIT_GRACE_MS).unref();
   return exitCode;
+}
+
+/** What `stopServing` stops. */
+export interface Serving {
+  broker: Pick<RunningBroker, 'close'> | null;
+  tunnel: Pick<Tunnel, 'announceDraining' | 'stop'> | null;
+}
+
+/**
+ * Stop serving in the order that loses no request behind a hub: with `draining`, first one
+ * heartbeat saying `draining` (awaited, at most the heartbeat timeout; the hub stops routing
+ * new requests here before it answers), then the broker stops accepting and drains what is in
+ * flight (later heartbeats say `draining` too), then the tunnel is removed.
+ */
+export async function stopServing(parts: Serving, draining: boolean): Promise<void> {
+  if (draining && parts.broker !== null) await parts.tunnel?.announceDraining();
+  await parts.broker?.close();
+  await parts.tunnel?.stop();
 }
 
 /** How long the process may linger after `stopped` before it is ended regardless. */

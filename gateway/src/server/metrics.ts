@@ -99,3 +99,49 @@ function upstreamCode(record: DecisionRecord): string {
   if (record.status === 502) return 'UPSTREAM_UNREACHABLE';
   return 'UPSTREAM_ABORTED';
 }
+
+/** A Prometheus label value, escaped (exposition format: backslash, quote, newline). */
+function labelValue(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+/**
+ * `rego_broker_info`: always 1, its labels say what this broker is (version and, with a tunnel,
+ * deployment and replica), for joining other series on.
+ */
+export function brokerInfo(version: string, labels: Readonly<Record<string, string>>): string {
+  const all = Object.entries({ version, ...labels }).map(([k, v]) => `${k}="${labelValue(v)}"`).join(',');
+  return [
+    '# HELP rego_broker_info This broker: version, and with a tunnel its deployment and replica index.',
+    '# TYPE rego_broker_info gauge',
+    `rego_broker_info{${all}} 1`,
+    '',
+  ].join('\n');
+}
+
+const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{\s*\}?)?/;
+
+/**
+ * Add `labels` to every sample of a Prometheus text exposition (comments left as they are), so
+ * each series of one replica is told from the same series of another also where the scrape
+ * does not add a per-pod label (federation, a push gateway, a copied text).
+ */
+export function labelEverySeries(text: string, labels: Readonly<Record<string, string>>): string {
+  const entries = Object.entries(labels);
+  if (entries.length === 0) return text;
+  const added = entries.map(([k, v]) => `${k}="${labelValue(v)}"`).join(',');
+  return text
+    .split('\n')
+    .map((line) => {
+      if (line === '' || line.startsWith('#')) return line;
+      const m = SAMPLE.exec(line);
+      if (m === null) return line;
+      const name = m[1] as string;
+      const open = m[2];
+      if (open === undefined) return `${name}{${added}}${line.slice(name.length)}`;
+      // `name{}` or `name{a="b",…}`
+      const rest = line.slice(name.length + open.length);
+      return open.endsWith('}') ? `${name}{${added}}${rest}` : `${name}{${added},${rest}`;
+    })
+    .join('\n');
+}

@@ -11,5 +11,10 @@ export const ATTR_ERROR_CODE = 'broker.error.code';
 /** True when dry-run let a denied request through. */
 export const ATTR_DRY_RUN = 'broker.policy.dry_run';
 
+/** Resource attributes: which replica of which deployment made the span (docs/replicas.md). */
+export const RESOURCE_INSTANCE_ID = 'service.instance.id';
+export const RESOURCE_REPLICA = 'rego_broker.replica';
+export const RESOURCE_DEPLOYMENT = 'rego_broker.deployment';
+
 export const SPAN_EVALUATE = 'broker.policy.evaluate';
 export const TRACER_NAME = 'rego-broker';

@@ -14,8 +14,10 @@ import { randomBytes } from 'node:crypto';
 import { context, diag, DiagLogLevel, propagation, trace } from '@opentelemetry/api';
 import type { Context, Span, SpanOptions, Tracer, TracerProvider } from '@opentelemetry/api';
 import type { ReadableSpan, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { ReplicaIdentity } from '../config/replica';
 import type { TelemetryConfig } from '../config/types';
 import type { Logger } from './logger';
+import { RESOURCE_DEPLOYMENT, RESOURCE_INSTANCE_ID, RESOURCE_REPLICA } from './semconv';
 
 /** What a shutdown could not do. */
 export interface TelemetryShutdown {
@@ -38,6 +40,22 @@ export interface TelemetryOptions {
   spanProcessors?: SpanProcessor[];
   /** Longest one export may take, ms: a shutdown never waits past it for a dead collector. */
   exportTimeoutMs?: number;
+  /** With a tunnel, which replica this is: resource attributes of every span. */
+  replica?: ReplicaIdentity | null;
+}
+
+/**
+ * The resource attributes of a replica: `service.instance.id` `<deployment>-<replica>` (the
+ * replica index alone without a deployment id), `rego_broker.replica`, `rego_broker.deployment`.
+ */
+export function replicaResource(identity: ReplicaIdentity | null | undefined): Record<string, string | number> {
+  if (identity === null || identity === undefined) return {};
+  const { deployment, replica } = identity;
+  return {
+    [RESOURCE_INSTANCE_ID]: deployment === null ? String(replica) : `${deployment}-${replica}`,
+    [RESOURCE_REPLICA]: replica,
+    ...(deployment === null ? {} : { [RESOURCE_DEPLOYMENT]: deployment }),
+  };
 }
 
 /** Longest a shutdown waits for spans to be flushed (an unreachable collector retries). */
@@ -157,8 +175,10 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
     { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
   );
   // OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME describe the resource (the configured
-  // service name wins); the provider reads OTEL_TRACES_SAMPLER*, the exporter OTEL_EXPORTER_OTLP_*.
-  const resource = detectResources({ detectors: [envDetector] }).merge(resourceFromAttributes({ 'service.name': options.config.serviceName }));
+  // service name and replica win); the provider reads OTEL_TRACES_SAMPLER*, the exporter OTEL_EXPORTER_OTLP_*.
+  const resource = detectResources({ detectors: [envDetector] }).merge(
+    resourceFromAttributes({ 'service.name': options.config.serviceName, ...replicaResource(options.replica) }),
+  );
   const provider = new NodeTracerProvider({ resource, spanProcessors });
   try {
     // Global tracer provider and W3C trace-context propagation. No context manager: the gateway
