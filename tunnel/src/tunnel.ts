@@ -14,6 +14,7 @@ import { TunnelErrorCode, TunnelSetupError } from './errors';
 import type { CommandRunner } from './exec';
 import { SPAWN_RUNNER } from './exec';
 import { Heartbeat } from './heartbeat';
+import type { ReplicaState } from './heartbeat';
 import type { HeartbeatFetch } from './http-get';
 import type { WireguardInterface } from './interface';
 import { bringUp } from './interface';
@@ -119,6 +120,8 @@ export interface Tunnel {
    * a heartbeat URL or once the tunnel is down. Only the first call sends.
    */
   announceDraining(): Promise<void>;
+  /** What the heartbeats say: `serving`, or `draining` from `announceDraining` on. */
+  replicaState(): ReplicaState;
   /** Stop the heartbeat and remove the interface. Idempotent. */
   stop(): Promise<void>;
 }
@@ -260,6 +263,7 @@ export async function startTunnel(cfg: TunnelOptions, deps: TunnelDeps): Promise
     instance,
     ready: (now = new Date()) => alive && stopping === null && draining === null && hb.isHealthy(now),
     announceDraining: () => (draining ??= announceDraining()),
+    replicaState: () => hb.replicaState(),
     status,
     transport: () => transport.current(),
     details,

@@ -28,7 +28,7 @@ interface Outcome {
 
 function tunnelView(tunnel: Tunnel): TunnelView {
   return {
-    notReadyReason: () => (tunnel.ready() ? null : 'tunnel heartbeat not recent'),
+    notReadyReason: () => (tunnel.replicaState() === 'draining' ? 'draining: shutting down' : tunnel.ready() ? null : 'tunnel heartbeat not recent'),
     metrics: () => tunnel.metrics(),
     details: () => {
       const d = tunnel.details();

@@ -139,12 +139,14 @@ describe('startTunnel: replica identity and draining', () => {
     const logger = recordingLogger();
     const t = await startTunnel(cfg, { privateKey: FIXTURE_PRIVATE_KEY, logger, runner: host.runner, probes: host.probes, fetch, instance: 'ab'.repeat(16) });
     expect(await t.waitForFirstHeartbeat(1000)).toBe(true);
+    expect(t.replicaState()).toBe('serving');
     let announced = false;
     const first = t.announceDraining().then(() => (announced = true));
     const second = t.announceDraining();
     await new Promise((r) => setImmediate(r));
     expect(announced).toBe(false); // waits for the hub's answer
     expect(t.ready()).toBe(false);
+    expect(t.replicaState()).toBe('draining');
     answerDraining();
     await Promise.all([first, second]);
     expect(beats.map((b) => b.headers['x-rego-broker-state'])).toEqual(['serving', 'draining']);
@@ -175,6 +177,7 @@ describe('startTunnel: replica identity and draining', () => {
     const t = await startTunnel({ ...cfg, heartbeat: { ...cfg.heartbeat, url: '' } }, { privateKey: FIXTURE_PRIVATE_KEY, logger, runner: host.runner, probes: host.probes, fetch });
     await t.announceDraining();
     expect(beats).toEqual([]);
+    expect(t.replicaState()).toBe('draining');
     expect(logger.messages()).not.toContain('announced draining to the hub');
     await t.stop();
 
