@@ -50,16 +50,18 @@ export interface WgDump {
 export type SetconfPeer = Pick<PeerConfig, 'publicKey' | 'allowedIps' | 'persistentKeepalive'> & { endpoint: string };
 
 /**
- * The text of a `wg setconf` file (wg(8) CONFIGURATION FILE FORMAT): the private key and one
- * `[Peer]` section per peer. `endpoints` maps a peer's public key to its resolved `ip:port`,
- * overriding `peer.endpoint`. The result contains the private key: pass it on stdin only.
+ * The text of a `wg setconf` file (wg(8) CONFIGURATION FILE FORMAT): the private key, the
+ * listen port when given (a hub listens on a fixed port; a broker on any), and one `[Peer]`
+ * section per peer. `endpoints` maps a peer's public key to its resolved `ip:port`, overriding
+ * `peer.endpoint`. The result contains the private key: pass it on stdin only.
  */
 export function buildSetconf(
-  cfg: { peers: readonly PeerConfig[] },
+  cfg: { peers: readonly PeerConfig[]; listenPort?: number },
   privateKey: string,
   endpoints: ReadonlyMap<string, string> = new Map(),
 ): string {
   const lines = ['[Interface]', `PrivateKey = ${privateKey}`];
+  if (cfg.listenPort !== undefined && cfg.listenPort > 0) lines.push(`ListenPort = ${cfg.listenPort}`);
   for (const p of cfg.peers) {
     const peer: SetconfPeer = { ...p, endpoint: endpoints.get(p.publicKey) ?? p.endpoint };
     lines.push('', '[Peer]', `PublicKey = ${peer.publicKey}`);
@@ -138,6 +140,16 @@ export async function wgSetconf(runner: CommandRunner, wg: string, iface: string
 /** Read and parse `wg show <iface> dump`. */
 export async function wgShowDump(runner: CommandRunner, wg: string, iface: string): Promise<WgDump> {
   return parseDump(await runChecked(runner, wg, ['show', iface, 'dump']));
+}
+
+/** Add or update one peer with `wg set` (its session, if any, is kept). */
+export async function wgSetPeer(runner: CommandRunner, wg: string, iface: string, peer: SetconfPeer): Promise<void> {
+  await runChecked(runner, wg, buildSetPeerArgs(iface, peer));
+}
+
+/** Remove one peer with `wg set <iface> peer <key> remove`. */
+export async function wgRemovePeer(runner: CommandRunner, wg: string, iface: string, publicKey: string): Promise<void> {
+  await runChecked(runner, wg, ['set', iface, 'peer', publicKey, 'remove']);
 }
 
 /**

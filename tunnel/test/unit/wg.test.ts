@@ -92,6 +92,12 @@ describe('buildSetconf', () => {
     expect(text).not.toContain('hub.example.com');
   });
 
+  test('writes a fixed listen port when given (a hub), none otherwise', () => {
+    const text = buildSetconf({ peers: [{ ...peer, endpoint: '', persistentKeepalive: 0 }], listenPort: 51820 }, FIXTURE_PRIVATE_KEY);
+    expect(text.split('\n').slice(0, 4)).toEqual(['[Interface]', `PrivateKey = ${FIXTURE_PRIVATE_KEY}`, 'ListenPort = 51820', '']);
+    expect(buildSetconf({ peers: [], listenPort: 0 }, FIXTURE_PRIVATE_KEY)).not.toContain('ListenPort');
+  });
+
   test('set-peer arguments hold only public values', () => {
     const args = buildSetPeerArgs('wg-broker', { ...peer, endpoint: '192.0.2.1:51820' });
     expect(args).toEqual([
