@@ -36,5 +36,5 @@ export { startTunnel, carrierIdentity, DEFAULT_MTU } from './tunnel';
 export type { Tunnel, TunnelDeps, TunnelDetails } from './tunnel';
 export { TransportController, carrierUrlFor, proxyRouteFor } from './transport';
 export type { ActiveTransport } from './transport';
-export { buildSetconf, buildSetPeerArgs, parseDump, wgSetconf, wgShowDump, wgReplacePeer } from './wg';
+export { buildSetconf, buildSetPeerArgs, parseDump, wgSetconf, wgShowDump, wgReplacePeer, wgSetPeer, wgRemovePeer } from './wg';
 export type { WgDump, InterfaceDump, PeerDump, SetconfPeer } from './wg';
