@@ -125,6 +125,11 @@ describe.each(CASES)('helm chart: $name', ({ values, tunnel, networkPolicy }) =>
         for (const n of [0, 1]) {
           expect(data[`replica-${n}.yaml`]).toContain(`privateKeyFile: /run/secrets/rego-broker/wireguard/key-${n}`);
           expect(paths).toContain(`/run/secrets/rego-broker/wireguard/key-${n}`);
+          // ... and is tunnel.replica N, its address the one derived for N (which the given one must match).
+          const replica = loadConfig({ files: [CONTAINER_DEFAULTS, join(dir, 'broker.yaml'), join(dir, `replica-${n}.yaml`)], env: {}, defaultBundle: SHIPPED_BUNDLE }).config.tunnel;
+          expect(replica.replica).toBe(n);
+          expect(replica.privateKey.file).toBe(`/run/secrets/rego-broker/wireguard/key-${n}`);
+          expect(replica.localAddress).toBe(`fdf0:59dc:33cf:9be8:0:2291:0:${n + 1}`);
         }
         expect(containers[0]?.args).toContain('/etc/rego-broker/config/replica-$(POD_INDEX).yaml');
       }

@@ -88,11 +88,15 @@ are file references into the projected secrets volume; no secret value is ever r
 {{- toYaml $cfg -}}
 {{- end -}}
 
-{{/* Replica N's own tunnel identity: its private key, and its address when given. */}}
+{{/*
+Replica N's own tunnel identity: its index (the address derived from deploymentId and N, the
+label on its records, metrics and spans, the replica it says it is in heartbeats), its private
+key, and its address when given.
+*/}}
 {{- define "rego-broker.replicaConfig" -}}
 {{- $root := index . 0 -}}
 {{- $n := index . 1 -}}
-{{- $t := dict "privateKeyFile" (printf "%s/wireguard/key-%d" (include "rego-broker.secretsDir" $root) $n) -}}
+{{- $t := dict "replica" $n "privateKeyFile" (printf "%s/wireguard/key-%d" (include "rego-broker.secretsDir" $root) $n) -}}
 {{- if gt (len $root.Values.tunnel.localAddresses) $n -}}
 {{- $_ := set $t "localAddress" (index $root.Values.tunnel.localAddresses $n) -}}
 {{- end -}}
