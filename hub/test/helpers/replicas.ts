@@ -1,0 +1,80 @@
+/**
+ * Fake broker replicas for hub tests: plain HTTP servers on loopback addresses (127.0.0.2,
+ * 127.0.0.3, …) that all listen on one port number, so the hub's single `front.brokerPort`
+ * reaches each of them at its own address. They record what they receive and answer with their
+ * name; a request carrying `x-test-reset: 1` is read in full and then reset, as a broker that
+ * crashes after receiving a request would.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface Received {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+export interface FakeReplica {
+  readonly address: string;
+  readonly received: Received[];
+  close(): Promise<void>;
+}
+
+function listenOn(server: http.Server, address: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, address, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function replicaServer(address: string): { server: http.Server; replica: Omit<FakeReplica, 'close'> } {
+  const received: Received[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+      if (req.headers['x-test-reset'] === '1') {
+        req.socket.resetAndDestroy();
+        return;
+      }
+      res.setHeader('content-type', 'application/json');
+      res.setHeader('x-served-by', address);
+      res.end(JSON.stringify({ servedBy: address, url: req.url }));
+    });
+  });
+  return { server, replica: { address, received } };
+}
+
+/** Start one fake replica per address, all on the same port; returns them and the port. */
+export async function startReplicas(addresses: readonly string[]): Promise<{ replicas: FakeReplica[]; port: number }> {
+  for (let attempt = 0; attempt < 10; attempt += 1) {
+    const started: Array<{ server: http.Server; replica: Omit<FakeReplica, 'close'> }> = [];
+    let port = 0;
+    try {
+      for (const address of addresses) {
+        const s = replicaServer(address);
+        port = await listenOn(s.server, address, port);
+        started.push(s);
+      }
+      return {
+        port,
+        replicas: started.map(({ server, replica }) => ({
+          ...replica,
+          close: () => new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeAllConnections();
+          }),
+        })),
+      };
+    } catch (err) {
+      for (const s of started) s.server.close();
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    }
+  }
+  throw new Error('no port number free on every replica address after 10 tries');
+}
