@@ -75,6 +75,17 @@ Runs opa test over the shipped policies and your directories, with the shipped t
 Turns a Snyk broker accept.json or a Semgrep rule file into rule-set data (data.imported.NAME)
 for the bundle. An integration uses it with rulesets: [NAME]; see docs/importers.md.
 `,
+  hub: `usage: rego-broker hub -c FILE [-c FILE…] [--dump]
+
+Runs the hub, the SaaS side of the tunnel (docs/hub.md): the WireGuard interface with every
+registered broker replica as a peer, the heartbeat listener, the front
+(ANY /d/<deployment>/proxy/<absolute URL>) and the admin listener (/healthz, /readyz,
+/metrics). Logs one JSON line "hub started" with the bound addresses. --dump prints the
+effective configuration (secrets as references) and exits.
+Signals: SIGHUP reloads the files (deployments and replicas by difference; an invalid file or a
+listener change is refused and the old configuration stays); SIGTERM/SIGINT let front requests
+in flight finish and stop (exit 0). Exit 1 if wireguard-go dies, 2 on invalid configuration.
+`,
   genkey: `usage: rego-broker genkey
 
 Prints a new WireGuard private key.
@@ -92,6 +103,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   decide: async () => (await import('./decide')).decide,
   dump: async () => (await import('./dump')).dump,
   check: async () => (await import('./check')).check,
+  hub: async () => (await import('./hub')).hub,
   import: async () => (await import('./import')).importRules,
   build: async () => (await import('./build')).build,
   test: async () => (await import('./test')).test,
