@@ -88,7 +88,7 @@ describeE2e(`broker over the TLS carrier, e2e (${missing ?? 'UDP dropped, TCP on
     return JSON.parse(await probe.lines.waitFor(() => true, 5000, from)) as Answer;
   };
   const readyStatus = async (): Promise<number> => (await admin('/readyz')).status ?? 0;
-  const transportOf = async (): Promise<string | undefined> => (await admin('/metrics')).body?.match(/rego_broker_tunnel_transport\{transport="(\w+)"\} 1/)?.[1];
+  const transportOf = async (): Promise<string | undefined> => (await admin('/metrics')).body?.match(/rego_broker_tunnel_transport\{[^}]*\btransport="(\w+)"[^}]*\} 1/)?.[1];
   const startProxy = async (): Promise<void> => {
     const child = spawnIn(h().hubNs, 'tinyproxy', ['-d', '-c', path.join(dir, 'tinyproxy.conf')]);
     proxy = child;

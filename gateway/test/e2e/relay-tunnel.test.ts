@@ -191,7 +191,7 @@ describeE2e(`relay through a tunnel, e2e (${missing ?? 'root, the built CLI in a
 
   test('with the hub down webhooks are accepted and queued, and delivered in order once it is back, across a broker restart', async () => {
     const before = (await hooks()).length;
-    await h().killWg();
+    await h().killHub();
     const ids: string[] = [];
     for (const n of ['q1', 'q2', 'q3']) {
       const body = push(['go.mod'], n);
@@ -201,7 +201,7 @@ describeE2e(`relay through a tunnel, e2e (${missing ?? 'root, the built CLI in a
     }
     await stopBroker(broker as Broker);
     broker = await spawnBroker();
-    await h().startWg();
+    await h().startHub();
     const got = (await waitForHooks(before + 3, 30_000)).slice(before);
     expect(got.map((x) => (JSON.parse(x.body) as { commits: Array<{ id: string }> }).commits[0]?.id)).toEqual(['q1', 'q2', 'q3']);
     expect(got.map((x) => x.headers['x-rego-broker-delivery'])).toEqual(ids);

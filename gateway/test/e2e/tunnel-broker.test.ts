@@ -233,10 +233,11 @@ describeE2e(`broker through a tunnel, e2e (${missing ?? 'root, the built CLI in 
     expect(await h().request(`http://${h().brokerVethAddress}:${ADMIN_PORT}/readyz`)).toEqual({ error: 'ECONNREFUSED' });
     expect(await h().request(`http://[${h().brokerTunnelAddress}]:${ADMIN_PORT}/readyz`)).toEqual({ error: 'ECONNREFUSED' });
     const metrics = (await admin('/metrics')).body ?? '';
-    expect(metrics).toContain('rego_broker_tunnel_up 1');
-    expect(metrics).toContain('rego_broker_tunnel_heartbeat_ok 1');
-    expect(metrics).toMatch(/rego_broker_decisions_total\{result="allow",code="ALLOWED"\} 1\n/);
-    expect(metrics).toMatch(/rego_broker_decisions_total\{result="deny",code="POLICY_DENIED"\} 1\n/);
+    // A replica labels every series with its index.
+    expect(metrics).toContain('rego_broker_tunnel_up{replica="0"} 1');
+    expect(metrics).toContain('rego_broker_tunnel_heartbeat_ok{replica="0"} 1');
+    expect(metrics).toMatch(/rego_broker_decisions_total\{replica="0",result="allow",code="ALLOWED"\} 1\n/);
+    expect(metrics).toMatch(/rego_broker_decisions_total\{replica="0",result="deny",code="POLICY_DENIED"\} 1\n/);
   });
 
   test('a second broker with the same interface stops at the tunnel preflight: exit 2, one line naming the interface', async () => {
@@ -253,13 +254,13 @@ describeE2e(`broker through a tunnel, e2e (${missing ?? 'root, the built CLI in 
   test('/readyz follows the tunnel: not ready when the hub dies, ready again within two heartbeat intervals after it is back', async () => {
     expect(await readyStatus()).toBe(200);
     const killedAt = Date.now();
-    await h().killWg();
+    await h().killHub();
     expect(await pollUntil(async () => (await readyStatus()) === 503, 10_000, 50)).toBe(true);
     timings.notReadyAfterHubKilledMs = Date.now() - killedAt;
     expect(JSON.parse((await admin('/readyz')).body ?? '{}')).toEqual({ status: 'not ready', reason: 'tunnel heartbeat not recent' });
     expect(logged('tunnel heartbeat lost')).toBe(1);
 
-    await h().startWg();
+    await h().startHub();
     const backAt = Date.now();
     expect(await pollUntil(async () => (await readyStatus()) === 200, 10_000, 20)).toBe(true);
     timings.readyAfterHubBackMs = Date.now() - backAt;
@@ -310,7 +311,7 @@ describeE2e(`broker through a tunnel, e2e (${missing ?? 'root, the built CLI in 
   }, 30_000);
 
   test('a signal while the tunnel is still starting (waiting for the first heartbeat) removes the tunnel and exits 0', async () => {
-    await h().killWg();
+    await h().killHub();
     const br = spawnBroker(await writeConfig('early-signal', { requiredAtStart: true, intervalSeconds: 5 }));
     others.push(br);
     await awaitLog(br, 'tunnel interface up', 20_000);

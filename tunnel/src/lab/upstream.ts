@@ -2,9 +2,10 @@
  * A stand-in upstream for the lab (demo and end-to-end tests): a Node program, run inside a
  * namespace with `node -e`, that answers every request with the JSON object `body` plus the
  * request's `url`, and prints one JSON line per request it received (`{method, url,
- * authorization}`), after a first `{listening: port}` line.
+ * authorization}`), after a first `{listening: port}` line. It listens on 127.0.0.1 at `port` (any
+ * free port when 0; a fixed one is fine inside a namespace of the lab's own).
  */
-export function recordingUpstreamScript(body: Record<string, string>): string {
+export function recordingUpstreamScript(body: Record<string, string>, port = 0): string {
   return `
 const http = require('node:http');
 const body = ${JSON.stringify(body)};
@@ -16,6 +17,6 @@ const s = http.createServer((req, res) => {
     res.end(JSON.stringify({ ...body, url: req.url }));
   });
 });
-s.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ listening: s.address().port })));
+s.listen(${port}, '127.0.0.1', () => console.log(JSON.stringify({ listening: s.address().port })));
 `;
 }
