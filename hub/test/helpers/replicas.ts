@@ -3,7 +3,8 @@
  * 127.0.0.3, …) that all listen on one port number, so the hub's single `front.brokerPort`
  * reaches each of them at its own address. They record what they receive and answer with their
  * name; a request carrying `x-test-reset: 1` is read in full and then reset, as a broker that
- * crashes after receiving a request would.
+ * crashes after receiving a request would; one carrying `x-test-hold: 1` is answered only when
+ * the test calls `release()`.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,6 +19,10 @@ export interface Received {
 export interface FakeReplica {
   readonly address: string;
   readonly received: Received[];
+  /** Resolves when a held request has arrived. */
+  held(): Promise<void>;
+  /** Answer every held request. */
+  release(): void;
   close(): Promise<void>;
 }
 
@@ -33,6 +38,9 @@ function listenOn(server: http.Server, address: string, port: number): Promise<n
 
 function replicaServer(address: string): { server: http.Server; replica: Omit<FakeReplica, 'close'> } {
   const received: Received[] = [];
+  const holding: Array<() => void> = [];
+  let arrived: () => void = () => undefined;
+  let arrival = new Promise<void>((resolve) => (arrived = resolve));
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -42,12 +50,28 @@ function replicaServer(address: string): { server: http.Server; replica: Omit<Fa
         req.socket.resetAndDestroy();
         return;
       }
-      res.setHeader('content-type', 'application/json');
-      res.setHeader('x-served-by', address);
-      res.end(JSON.stringify({ servedBy: address, url: req.url }));
+      const answer = (): void => {
+        res.setHeader('content-type', 'application/json');
+        res.setHeader('x-served-by', address);
+        res.end(JSON.stringify({ servedBy: address, url: req.url }));
+      };
+      if (req.headers['x-test-hold'] !== '1') return answer();
+      holding.push(answer);
+      arrived();
+      arrival = new Promise<void>((resolve) => (arrived = resolve));
     });
   });
-  return { server, replica: { address, received } };
+  return {
+    server,
+    replica: {
+      address,
+      received,
+      held: () => (holding.length > 0 ? Promise.resolve() : arrival),
+      release: () => {
+        for (const answer of holding.splice(0)) answer();
+      },
+    },
+  };
 }
 
 /** Start one fake replica per address, all on the same port; returns them and the port. */
