@@ -146,6 +146,10 @@ function attempt(deps: FrontDeps, r: ReplicaState, req: IncomingMessage, path: s
 /** Stream a replica's answer back to the caller. */
 function relay(deps: FrontDeps, a: Extract<Attempt, { kind: 'response' }>, r: ReplicaState, res: ServerResponse): void {
   const { upstream, request } = a;
+  if (res.destroyed) {
+    request.destroy(); // the caller went away while the replica was answering
+    return;
+  }
   res.writeHead(upstream.statusCode ?? 502, responseHeaders(upstream, r));
   // A replica that goes silent mid-answer is cut off, like one that never answers.
   upstream.setTimeout(deps.settings().responseTimeoutMs, () => upstream.destroy(new Error('answer stalled')));
