@@ -174,13 +174,20 @@ export async function large(url: string, iterations: number, expectBytes: number
   }
 }
 
+/** The answer to `probe`. */
+export interface ProbeAnswer {
+  status: number;
+  body: string;
+  headers?: http.IncomingHttpHeaders;
+}
+
 /** One GET; resolves with the status and body (for checking a target before measuring it). */
-export function probe(url: string, timeoutMs = 10_000): Promise<{ status: number; body: string }> {
+export function probe(url: string, timeoutMs = 10_000): Promise<ProbeAnswer> {
   return new Promise((resolve, reject) => {
     const req = http.get(url, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), headers: res.headers }));
       res.on('error', reject);
     });
     req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
@@ -193,7 +200,7 @@ export function probe(url: string, timeoutMs = 10_000): Promise<{ status: number
  * another network namespace (see load-runner.ts). Same functions, same semantics.
  */
 export interface LoadClient {
-  probe: (url: string, timeoutMs?: number) => Promise<{ status: number; body: string }>;
+  probe: (url: string, timeoutMs?: number) => Promise<ProbeAnswer>;
   load: (url: string, connections: number, seconds: number) => Promise<LoadResult>;
   large: (url: string, iterations: number, expectBytes: number, pid: number | null) => Promise<LargeResult>;
 }

@@ -5,11 +5,12 @@
  * each download loop a fixed count with a timeout; the whole run takes about 2–3 minutes.
  *
  * When the WireGuard lab can run (root, ip, wg, wireguard-go, /dev/net/tun; see
- * tunnel/src/lab/hub.ts) two more rows are measured from the hub namespace through the tunnel:
+ * tunnel/src/lab/hub.ts) more rows are measured from the hub namespace through the tunnel:
  * `tunnel-direct` (the sample upstream on the broker's tunnel address, no broker),
- * `tunnel-direct-carrier` (the same over the TLS carrier instead of UDP; bench/carrier.ts) and
+ * `tunnel-direct-carrier` (the same over the TLS carrier instead of UDP; bench/carrier.ts),
  * `rego-broker-tunnel` (the real CLI with the tunnel enabled, the upstream on 127.0.0.1 in its
- * namespace). The load runs in the hub namespace (load-runner.ts). Otherwise their rows say why.
+ * namespace) and `rego-broker-hub-2` (two replicas of one deployment, through the hub's front).
+ * The load runs in the hub namespace (load-runner.ts). Otherwise their rows say why.
  *
  * Environment:
  *   BENCH_SECONDS=5              duration of each load run
@@ -17,7 +18,8 @@
  *   BENCH_BROKER_NODE_ARGS=...   extra Node flags for the broker child, e.g.
  *                                "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it under load
  *   BENCH_ONLY=rego-broker,...   measure only these targets (direct, bare-proxy, rego-broker, snyk-broker,
- *                                tunnel-direct, tunnel-direct-carrier, rego-broker-tunnel, semgrep-nb-tunnel) and sections
+ *                                tunnel-direct, tunnel-direct-carrier, rego-broker-tunnel, rego-broker-hub-2,
+ *                                semgrep-nb-tunnel) and sections
  *                                (adversarial)
  *   BENCH_SEMGREP_SRC=DIR        a checkout of the Semgrep Network Broker's repository, built into
  *                                bench/.semgrep/ when `semgrep-network-broker` is not on PATH
@@ -203,6 +205,7 @@ const RATIOS: ReadonlyArray<readonly [string, string]> = [
   ['rego-broker-tunnel', 'tunnel-direct'],
   ['rego-broker-tunnel', 'rego-broker'],
   ['rego-broker-tunnel', 'semgrep-nb-tunnel'],
+  ['rego-broker-hub-2', 'rego-broker-tunnel'],
 ];
 
 /**
@@ -217,7 +220,7 @@ async function measureTunnel(
   log: (s: string) => void,
   setCleanup: (c: (() => Promise<void>) | null) => void,
 ): Promise<TargetResult[]> {
-  const names = ['tunnel-direct', 'tunnel-direct-carrier', 'rego-broker-tunnel', 'semgrep-nb-tunnel'].filter(want);
+  const names = ['tunnel-direct', 'tunnel-direct-carrier', 'rego-broker-tunnel', 'rego-broker-hub-2', 'semgrep-nb-tunnel'].filter(want);
   const missing = hubPrerequisites();
   if (missing !== null) return names.map((n) => unavailable(n, `the WireGuard lab cannot run here: ${missing}`));
   log('tunnel: creating the lab (namespaces, veth, wireguard-go hub)');
@@ -254,6 +257,7 @@ async function measureTunnel(
         r.notes = { ...r.notes, otlpSink: JSON.parse(stats.body) as unknown };
       },
     );
+    await one('rego-broker-hub-2', () => lab.startReplicas(nodeArgs));
     if (want('semgrep-nb-tunnel')) {
       const semgrep = ensureSemgrep(process.env, log);
       if ('reason' in semgrep) out.push(unavailable('semgrep-nb-tunnel', semgrep.reason));
@@ -337,7 +341,7 @@ async function main(): Promise<void> {
       }
     }
 
-    if (want('tunnel-direct') || want('tunnel-direct-carrier') || want('rego-broker-tunnel') || want('semgrep-nb-tunnel')) results.push(...(await measureTunnel(dir, nodeArgs, want, log, (c) => (cleanup = c))));
+    if (['tunnel-direct', 'tunnel-direct-carrier', 'rego-broker-tunnel', 'rego-broker-hub-2', 'semgrep-nb-tunnel'].some(want)) results.push(...(await measureTunnel(dir, nodeArgs, want, log, (c) => (cleanup = c))));
 
     log('policy evaluation, in-process');
     try {

@@ -38,15 +38,15 @@ export function smallBody(): Buffer {
   return Buffer.from(JSON.stringify(doc));
 }
 
-function listen(server: http.Server, host = '127.0.0.1'): void {
+function listen(server: http.Server, host = '127.0.0.1', port = 0): void {
   server.keepAliveTimeout = 30_000;
-  server.listen(0, host, () => {
+  server.listen(port, host, () => {
     process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`);
   });
 }
 
 /** The sample upstream on `host`; prints its port as a JSON line once it listens. */
-export function upstream(host = '127.0.0.1'): http.Server {
+export function upstream(host = '127.0.0.1', port = 0): http.Server {
   const small = smallBody();
   // One shared buffer, written in 64 KiB slices so the upstream itself stays small.
   const chunk = Buffer.alloc(64 * 1024, 0x61);
@@ -71,7 +71,7 @@ export function upstream(host = '127.0.0.1'): http.Server {
     res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': small.length });
     res.end(small);
   });
-  listen(server, host);
+  listen(server, host, port);
   return server;
 }
 
@@ -98,7 +98,7 @@ function bareProxy(): void {
 }
 
 /** Accepts OTLP/HTTP exports (any path), answers 200 with an empty protobuf message, keeps nothing. */
-function sink(): void {
+function sink(port = 0): void {
   let requests = 0;
   let bytes = 0;
   const server = http.createServer((req, res) => {
@@ -114,16 +114,17 @@ function sink(): void {
       res.writeHead(200, { 'content-type': 'application/x-protobuf', 'content-length': 0 }).end();
     });
   });
-  listen(server);
+  listen(server, '127.0.0.1', port);
 }
 
 if (require.main === module) {
-  const mode = process.argv[2];
-  if (mode === 'upstream') upstream();
+  // A fixed port is for a namespace of the bench's own, where the same address must serve twice.
+  const [mode, port] = [process.argv[2], Number(process.argv[3] ?? '0')];
+  if (mode === 'upstream') upstream('127.0.0.1', port);
   else if (mode === 'bare-proxy') bareProxy();
-  else if (mode === 'sink') sink();
+  else if (mode === 'sink') sink(port);
   else {
-    process.stderr.write('usage: servers.js upstream|bare-proxy|sink\n');
+    process.stderr.write('usage: servers.js upstream|bare-proxy|sink [port]\n');
     process.exitCode = 2;
   }
 }

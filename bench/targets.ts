@@ -246,25 +246,28 @@ export interface TunnelLab {
   startDirect(): Promise<Running>;
   /** `rego-broker-tunnel`: the real CLI with the tunnel enabled, the upstream on 127.0.0.1 next to it. */
   startBroker(nodeArgs: string[]): Promise<Running>;
+  /** `rego-broker-hub-2`: two replicas of the same deployment, measured through the hub's front. */
+  startReplicas(nodeArgs: string[]): Promise<Running>;
   /** Stop every process and remove the namespaces. Idempotent. */
   teardown: () => Promise<void>;
 }
 
 /** Create the hub and the broker-side helpers; on failure nothing is left behind. */
 export async function startTunnelLab(dir: string): Promise<TunnelLab> {
-  const hub = await createHub();
+  const hub = await createHub({ replicas: 2 });
   const children: Child[] = [];
   const keyFile = join(dir, 'tunnel-wg.key');
+  const keyFile1 = join(dir, 'tunnel-wg-1.key');
   let tornDown: Promise<void> | null = null;
   const teardown = (): Promise<void> => {
     tornDown ??= stopAll(children)
       .finally(() => hub.teardown())
-      .finally(() => rmSync(keyFile, { force: true }));
+      .finally(() => [keyFile, keyFile1].forEach((f) => rmSync(f, { force: true })));
     return tornDown;
   };
   // Only PATH and what is given: nothing like REGO_BROKER_* from this environment reaches the namespace.
-  const inBroker = async <T>(name: string, argv: string[], stream: 'stdout' | 'stderr', ready: (line: string) => T | undefined, env: NodeJS.ProcessEnv = {}): Promise<{ child: Child; value: T }> => {
-    const started = await startChild(name, ['ip', 'netns', 'exec', hub.brokerNs, process.execPath, ...argv], {
+  const inBroker = async <T>(name: string, argv: string[], stream: 'stdout' | 'stderr', ready: (line: string) => T | undefined, env: NodeJS.ProcessEnv = {}, ns = hub.brokerNs): Promise<{ child: Child; value: T }> => {
+    const started = await startChild(name, ['ip', 'netns', 'exec', ns, process.execPath, ...argv], {
       env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...env },
       cwd: ROOT,
       logFile: join(dir, `${name}.log`),
@@ -280,15 +283,21 @@ export async function startTunnelLab(dir: string): Promise<TunnelLab> {
     const upstreamPort = (await inBroker('tunnel-upstream', [SERVERS, 'upstream'], 'stdout', port)).value;
     const sinkPort = (await inBroker('tunnel-sink', [SERVERS, 'sink'], 'stdout', port)).value;
     writeFileSync(keyFile, `${hub.brokerPrivateKey ?? ''}\n`, { mode: 0o600 });
+    writeFileSync(keyFile1, `${hub.replicas[1]?.privateKey ?? ''}\n`, { mode: 0o600 });
     const decisionLog = join(dir, 'tunnel-decisions.jsonl');
-    const configFile = join(dir, 'broker-tunnel.json');
-    const config = {
-      listen: { host: '127.0.0.1', port: TUNNEL_PROXY_PORT },
-      admin: { host: '127.0.0.1', port: TUNNEL_ADMIN_PORT },
-      tunnel: brokerTunnelSection(hub, keyFile, { requiredAtStart: true }),
-      ...deployedSettings({ upstreamPort, sinkPort, decisionLog }),
+    /** Replica `i`'s configuration file (replica 0 is also the single-broker target). */
+    const replicaConfig = (i: number): string => {
+      const file = join(dir, i === 0 ? 'broker-tunnel.json' : `broker-tunnel-${i}.json`);
+      const config = {
+        listen: { host: '127.0.0.1', port: TUNNEL_PROXY_PORT },
+        admin: { host: '127.0.0.1', port: TUNNEL_ADMIN_PORT + i },
+        tunnel: brokerTunnelSection(hub, i === 0 ? keyFile : keyFile1, { requiredAtStart: true, intervalSeconds: 2 }, i),
+        ...deployedSettings({ upstreamPort, sinkPort, decisionLog: i === 0 ? decisionLog : join(dir, `tunnel-decisions-${i}.jsonl`) }),
+      };
+      writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`);
+      return file;
     };
-    writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);
+    const configFile = replicaConfig(0);
     const client = namespaceClient(hub.hubNs);
     const address = `[${hub.brokerTunnelAddress}]`;
     const api = `http://127.0.0.1:${upstreamPort}/api/v3`;
@@ -315,6 +324,29 @@ export async function startTunnelLab(dir: string): Promise<TunnelLab> {
         const base = `http://${address}:${value}/proxy/${api}`;
         await answers(`${base}${SMALL_ROUTE}`);
         return { name: 'rego-broker-tunnel', pid: child.pid, smallUrl: `${base}${SMALL_ROUTE}`, largeUrl: `${base}${LARGE_ROUTE}`, children: [child], notes: { ...notes, decisionLog }, client };
+      },
+      async startReplicas(nodeArgs) {
+        // Replica 1 is a host of its own: the same upstream and sink at the same addresses as replica 0's.
+        const ns1 = hub.replicas[1]?.ns ?? '';
+        const helpers = [
+          await inBroker('tunnel-upstream-1', [SERVERS, 'upstream', String(upstreamPort)], 'stdout', port, {}, ns1),
+          await inBroker('tunnel-sink-1', [SERVERS, 'sink', String(sinkPort)], 'stdout', port, {}, ns1),
+        ];
+        const started = await Promise.all([0, 1].map((i) =>
+          inBroker(`rego-broker-replica-${i}`, [...nodeArgs, CLI, 'run', '-c', replicaConfig(i)], 'stderr', listeningPort, { BENCH_GHE_TOKEN: 'bench-token' }, i === 0 ? hub.brokerNs : ns1)));
+        const base = `${hub.frontUrl}/d/${hub.deploymentId}/proxy/${api}`;
+        // Both replicas must be in the hub's rotation before the load starts.
+        const seen = new Set<string>();
+        await waitFor('both replicas behind the hub', 20_000, async () => {
+          const r = await client.probe(`${base}${SMALL_ROUTE}`, 2000);
+          if (r.status === 200 && r.body.length >= 2000) seen.add(String(r.headers?.['x-rego-hub-replica'] ?? ''));
+          return seen.has('0') && seen.has('1');
+        });
+        const [first, second] = started;
+        return {
+          name: 'rego-broker-hub-2', pid: first?.child.pid ?? null, smallUrl: `${base}${SMALL_ROUTE}`, largeUrl: `${base}${LARGE_ROUTE}`,
+          children: [...started, ...helpers].map((s) => s.child), notes: { ...notes, front: hub.frontUrl, replicaPids: [first?.child.pid, second?.child.pid] }, client,
+        };
       },
       teardown,
     };
