@@ -4,6 +4,12 @@
  * streamed back with `x-rego-hub-replica`. The body is buffered (bounded) so that a request
  * that provably did not reach a replica can go to another one (retry.ts); a request that may
  * have reached one is never sent again.
+ *
+ * Each request gets its own connection. A replica that vanished (its tunnel gone with it)
+ * answers nothing, not even a reset: a request written onto a kept-alive connection to it could
+ * never be proven undelivered and would hang, while a new connection to it fails to connect
+ * and the request goes to another replica. Requests already waiting for an answer from a
+ * replica whose heartbeats stop are answered 502 when it turns stale.
  */
 import http from 'node:http';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
@@ -37,14 +43,40 @@ export interface FrontDeps {
   retryAfterSeconds: () => number;
   /** Health may have changed (a replica was marked down). */
   changed: () => void;
-  /** The keep-alive agent for replicas. */
-  agent: http.Agent;
+  /** Requests waiting for a replica's answer. */
+  pending: PendingRequests;
+}
+
+/** Requests sent to each replica whose answer has not begun. */
+export class PendingRequests {
+  private readonly byReplica = new Map<ReplicaState, Map<http.ClientRequest, (why: string) => void>>();
+
+  add(r: ReplicaState, req: http.ClientRequest, abort: (why: string) => void): void {
+    let m = this.byReplica.get(r);
+    if (m === undefined) this.byReplica.set(r, (m = new Map<http.ClientRequest, (why: string) => void>()));
+    m.set(req, abort);
+  }
+
+  delete(r: ReplicaState, req: http.ClientRequest): void {
+    const m = this.byReplica.get(r);
+    m?.delete(req);
+    if (m?.size === 0) this.byReplica.delete(r);
+  }
+
+  /** Give up on every request waiting for `r`; returns how many. */
+  abort(r: ReplicaState, why: string): number {
+    const m = this.byReplica.get(r);
+    if (m === undefined) return 0;
+    this.byReplica.delete(r);
+    for (const abort of m.values()) abort(why);
+    return m.size;
+  }
 }
 
 /** How one attempt ended. */
 type Attempt =
   | { kind: 'response'; upstream: IncomingMessage; request: http.ClientRequest }
-  | { kind: 'failed'; failure: AttemptFailure; error: string; timedOut: boolean };
+  | { kind: 'failed'; failure: AttemptFailure; error: string; timedOut: boolean; abandoned: string | null };
 
 /** The request headers passed on: all but hop-by-hop ones and those `connection` names, duplicates kept. */
 export function forwardHeaders(raw: readonly string[], connection: string | undefined): string[] {
@@ -104,11 +136,16 @@ function attempt(deps: FrontDeps, r: ReplicaState, req: IncomingMessage, path: s
     headers.push('content-length', String(body.length));
   }
   return new Promise((resolve) => {
-    const state = { established: false, start: 0, socket: null as Socket | null, timedOut: false, settled: false };
-    const up = http.request({ hostname: r.address, port: s.brokerPort, method: req.method, path, headers, agent: deps.agent, setHost: false });
+    const state = { established: false, start: 0, socket: null as Socket | null, timedOut: false, settled: false, abandoned: null as string | null };
+    const up = http.request({ hostname: r.address, port: s.brokerPort, method: req.method, path, headers, agent: false, setHost: false });
+    deps.pending.add(r, up, (why) => {
+      state.abandoned = why;
+      up.destroy(new Error(why));
+    });
     const settle = (a: Attempt): void => {
       if (state.settled) return;
       state.settled = true;
+      deps.pending.delete(r, up);
       clearTimeout(connectTimer);
       clearTimeout(responseTimer);
       resolve(a);
@@ -137,6 +174,7 @@ function attempt(deps: FrontDeps, r: ReplicaState, req: IncomingMessage, path: s
         failure: { established: state.established, bytesWrittenAtStart: state.start, bytesWrittenAtError: written, responseStarted: false },
         error: err.code ?? err.message,
         timedOut: state.timedOut,
+        abandoned: state.abandoned,
       });
     });
     up.end(body);
@@ -222,6 +260,7 @@ async function serve(deps: FrontDeps, shuttingDown: () => boolean, req: Incoming
     const code = a.timedOut ? HubErrorCode.REPLICA_TIMEOUT : HubErrorCode.REPLICA_FAILED;
     deps.logger.warn({ ...who(r), error: a.error, code }, 'replica failed after the request was sent; not retried');
     deps.metrics.request(id, r, code);
-    return sendError(res, code, undefined, { [REPLICA_HEADER]: String(r.index) });
+    const detail = a.abandoned === null ? undefined : `${a.abandoned} while the request was in flight; it was not retried`;
+    return sendError(res, code, detail, { [REPLICA_HEADER]: String(r.index) });
   }
 }

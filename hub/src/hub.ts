@@ -13,7 +13,7 @@ import { adminHandler } from './admin';
 import type { Env } from './config';
 import { readHubSecret } from './config';
 import { HubConfigError } from './errors';
-import { frontHandler } from './front';
+import { PendingRequests, frontHandler } from './front';
 import { heartbeatHandler, who } from './heartbeat';
 import type { HubLogger } from './logger';
 import { HubMetrics } from './metrics';
@@ -130,7 +130,7 @@ export async function startHub(o: StartHubOptions): Promise<Hub> {
   let config = o.config;
   const metrics = new HubMetrics();
   const registry = new Registry(config.deployments, rulesOf(config), now);
-  const agent = new http.Agent({ keepAlive: true });
+  const pending = new PendingRequests();
   const servers: http.Server[] = [];
   let wireguard: HubWireguard | null = null;
   let carrier: CarrierServer | null = null;
@@ -140,15 +140,23 @@ export async function startHub(o: StartHubOptions): Promise<Hub> {
 
   const sweep = (): void => {
     for (const { replica: r, health } of registry.sweep()) {
-      if (health.healthy) logger.info({ ...who(r) }, 'replica healthy');
-      else logger.warn({ ...who(r), reason: health.reason }, 'replica unhealthy');
+      if (health.healthy) {
+        logger.info({ ...who(r) }, 'replica healthy');
+        continue;
+      }
+      logger.warn({ ...who(r), reason: health.reason }, 'replica unhealthy');
+      // A replica whose heartbeats (or handshakes) stopped is gone: its answers will not come.
+      // Draining, conflicting or marked-down replicas may still answer what they were sent.
+      if (health.reason === 'heartbeat_stale' || health.reason === 'no_handshake') {
+        const n = pending.abort(r, health.reason === 'heartbeat_stale' ? 'the replica stopped sending heartbeats' : 'the replica\'s tunnel has no recent handshake');
+        if (n > 0) logger.warn({ ...who(r), requests: n }, 'requests waiting for a replica that went away answered 502');
+      }
     }
   };
 
   const cleanup = async (): Promise<void> => {
     await Promise.all(servers.map(closeServer));
     for (const s of servers) s.closeAllConnections();
-    agent.destroy();
     await carrier?.close();
     await wireguard?.down();
   };
@@ -191,7 +199,7 @@ export async function startHub(o: StartHubOptions): Promise<Hub> {
     });
     const handleFront = frontHandler(
       {
-        registry, metrics, logger, agent, changed: sweep,
+        registry, metrics, logger, pending, changed: sweep,
         settings: () => config.front,
         retryAfterSeconds: () => Math.max(1, Math.ceil(config.heartbeat.staleAfterSeconds)),
       },
@@ -306,7 +314,6 @@ export async function startHub(o: StartHubOptions): Promise<Hub> {
         }
         for (const s of servers) s.closeAllConnections();
         await stopped;
-        agent.destroy();
         await carrier?.close();
         await wireguard?.down();
         logger.info('hub stopped');

@@ -144,4 +144,27 @@ describe('hub front, stale heartbeats', () => {
       await Promise.all(replicas.map((r) => r.close()));
     }
   });
+
+  it('answers 502 to a request waiting for a replica whose heartbeats stop, without retrying it', async () => {
+    const { replicas, port } = await startReplicas(['127.0.0.2', '127.0.0.3']);
+    const t = await startTestHub({
+      ...testSettings(port, { heartbeat: { staleAfterSeconds: 0.3 } }),
+      deployments: [{ id: 9, replicas: [{ index: 0, publicKey: K0, address: '127.0.0.2' }, { index: 1, publicKey: K1, address: '127.0.0.3' }] }],
+    });
+    try {
+      expect((await beat(t.hub.addresses.heartbeat, '127.0.0.2')).status).toBe(200);
+      // Only replica 0 has a heartbeat, so it gets the request; it holds it and then "vanishes".
+      const pending = front(t.hub.addresses.front, '/d/9/proxy/https://x.example/', { method: 'POST', headers: { 'x-test-hold': '1' }, body: 'once' });
+      await replicas[0]?.held();
+      expect((await beat(t.hub.addresses.heartbeat, '127.0.0.3')).status).toBe(200);
+      const a = await pending;
+      expect([a.status, codeOf(a), a.headers['x-rego-hub-replica']]).toEqual([502, 'HUB_REPLICA_FAILED', '0']);
+      expect(JSON.parse(a.body)).toMatchObject({ message: 'the replica stopped sending heartbeats while the request was in flight; it was not retried' });
+      expect(replicas[1]?.received).toHaveLength(0);
+      replicas[0]?.release();
+    } finally {
+      await t.stop();
+      await Promise.all(replicas.map((r) => r.close()));
+    }
+  });
 });
