@@ -145,12 +145,14 @@ export async function startHub(o: StartHubOptions): Promise<Hub> {
         continue;
       }
       logger.warn({ ...who(r), reason: health.reason }, 'replica unhealthy');
-      // A replica whose heartbeats (or handshakes) stopped is gone: its answers will not come.
-      // Draining, conflicting or marked-down replicas may still answer what they were sent.
-      if (health.reason === 'heartbeat_stale' || health.reason === 'no_handshake') {
-        const n = pending.abort(r, health.reason === 'heartbeat_stale' ? 'the replica stopped sending heartbeats' : 'the replica\'s tunnel has no recent handshake');
-        if (n > 0) logger.warn({ ...who(r), requests: n }, 'requests waiting for a replica that went away answered 502');
-      }
+    }
+    // A replica whose heartbeats (or handshakes) stopped is gone, whatever else is known of it
+    // (it may have been marked down first): the answers it owes will not come.
+    for (const r of registry.all()) {
+      const gone = registry.gone(r);
+      if (gone === null) continue;
+      const n = pending.abort(r, gone === 'heartbeat_stale' ? 'the replica stopped sending heartbeats' : 'the replica\'s tunnel has no recent handshake');
+      if (n > 0) logger.warn({ ...who(r), requests: n, reason: gone }, 'requests waiting for a replica that went away answered 502');
     }
   };
 

@@ -132,6 +132,16 @@ export class Registry {
     return replicaHealth(facts, this.now(), this.rules);
   }
 
+  /**
+   * Whether `r` is gone, whatever else is true of it: its heartbeats went stale or (with managed
+   * WireGuard) its handshakes stopped. Null while it is still heard from.
+   */
+  gone(r: ReplicaState): 'heartbeat_stale' | 'no_handshake' | null {
+    if (r.lastHeartbeatMs === null) return null;
+    const h = replicaHealth({ ...r, draining: false, markedDown: false, conflict: false }, this.now(), this.rules);
+    return !h.healthy && (h.reason === 'heartbeat_stale' || h.reason === 'no_handshake') ? h.reason : null;
+  }
+
   /** The next healthy replica of deployment `id` in round-robin order, skipping `exclude`; null when none. */
   pick(id: number, exclude: ReadonlySet<ReplicaState>): ReplicaState | null {
     const d = this.byId.get(id);
