@@ -5,7 +5,7 @@
  * that provably did not reach a replica can go to another one (retry.ts); a request that may
  * have reached one is never sent again.
  *
- * Each request gets its own connection. A replica that vanished (its tunnel gone with it)
+ * Each request gets its own connection unless `front.keepAlive` is on. A replica that vanished (its tunnel gone with it)
  * answers nothing, not even a reset: a request written onto a kept-alive connection to it could
  * never be proven undelivered and would hang, while a new connection to it fails to connect
  * and the request goes to another replica. Requests already waiting for an answer from a
@@ -45,6 +45,8 @@ export interface FrontDeps {
   changed: () => void;
   /** Requests waiting for a replica's answer. */
   pending: PendingRequests;
+  /** The keep-alive agent, used when `front.keepAlive` is on. */
+  agent: http.Agent;
 }
 
 /** Requests sent to each replica whose answer has not begun. */
@@ -137,7 +139,7 @@ function attempt(deps: FrontDeps, r: ReplicaState, req: IncomingMessage, path: s
   }
   return new Promise((resolve) => {
     const state = { established: false, start: 0, socket: null as Socket | null, timedOut: false, settled: false, abandoned: null as string | null };
-    const up = http.request({ hostname: r.address, port: s.brokerPort, method: req.method, path, headers, agent: false, setHost: false });
+    const up = http.request({ hostname: r.address, port: s.brokerPort, method: req.method, path, headers, agent: s.keepAlive ? deps.agent : false, setHost: false });
     deps.pending.add(r, up, (why) => {
       state.abandoned = why;
       up.destroy(new Error(why));

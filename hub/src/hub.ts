@@ -131,6 +131,7 @@ export async function startHub(o: StartHubOptions): Promise<Hub> {
   const metrics = new HubMetrics();
   const registry = new Registry(config.deployments, rulesOf(config), now);
   const pending = new PendingRequests();
+  const agent = new http.Agent({ keepAlive: true });
   const servers: http.Server[] = [];
   let wireguard: HubWireguard | null = null;
   let carrier: CarrierServer | null = null;
@@ -159,6 +160,7 @@ export async function startHub(o: StartHubOptions): Promise<Hub> {
   const cleanup = async (): Promise<void> => {
     await Promise.all(servers.map(closeServer));
     for (const s of servers) s.closeAllConnections();
+    agent.destroy();
     await carrier?.close();
     await wireguard?.down();
   };
@@ -201,7 +203,7 @@ export async function startHub(o: StartHubOptions): Promise<Hub> {
     });
     const handleFront = frontHandler(
       {
-        registry, metrics, logger, pending, changed: sweep,
+        registry, metrics, logger, pending, agent, changed: sweep,
         settings: () => config.front,
         retryAfterSeconds: () => Math.max(1, Math.ceil(config.heartbeat.staleAfterSeconds)),
       },
@@ -316,6 +318,7 @@ export async function startHub(o: StartHubOptions): Promise<Hub> {
         }
         for (const s of servers) s.closeAllConnections();
         await stopped;
+        agent.destroy();
         await carrier?.close();
         await wireguard?.down();
         logger.info('hub stopped');

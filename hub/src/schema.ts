@@ -28,6 +28,7 @@ export interface RawHubConfig {
     responseTimeoutMs: number;
     maxBodyBytes: number;
     drainTimeoutMs: number;
+    keepAlive: boolean;
   };
   admin: { host: string; port: number };
   log: { level: string };
@@ -108,6 +109,7 @@ export function hubSchema(): Schema<RawHubConfig> {
       responseTimeoutMs: { doc: 'Time for a replica to start answering once the request is sent (504 past it).', format: POSITIVE, default: 60000 },
       maxBodyBytes: { doc: 'Largest request body (buffered so that it can be sent to another replica); 413 above.', format: 'nat', default: 10485760 },
       drainTimeoutMs: { doc: 'On SIGTERM, how long requests in flight get to finish.', format: 'nat', default: 10000 },
+      keepAlive: { doc: 'Reuse connections to replicas (faster; but a request written onto a kept-alive connection to a replica that vanished fails with 502 when it turns stale, instead of going to another replica).', format: Boolean, default: false },
     },
     admin: {
       host: { doc: 'Address of the admin listener (/healthz, /readyz, /metrics).', format: String, default: '127.0.0.1' },

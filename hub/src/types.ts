@@ -66,6 +66,12 @@ export interface FrontSettings extends ListenAddress {
   readonly maxBodyBytes: number;
   /** On shutdown, how long requests in flight get to finish. */
   readonly drainTimeoutMs: number;
+  /**
+   * Reuse connections to replicas. Off by default: a new connection to a vanished replica fails
+   * to connect and the request goes elsewhere, while one written onto a kept-alive connection
+   * can only fail (502) once the replica turns stale.
+   */
+  readonly keepAlive: boolean;
 }
 
 /** One broker replica as registered by the vendor. */

@@ -14,6 +14,8 @@ export interface Received {
   url: string;
   headers: http.IncomingHttpHeaders;
   body: string;
+  /** The hub's side of the connection (equal for requests on one kept-alive connection). */
+  remotePort: number;
 }
 
 export interface FakeReplica {
@@ -45,7 +47,7 @@ function replicaServer(address: string): { server: http.Server; replica: Omit<Fa
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+      received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), remotePort: req.socket.remotePort ?? 0 });
       if (req.headers['x-test-reset'] === '1') {
         req.socket.resetAndDestroy();
         return;

@@ -168,3 +168,24 @@ describe('hub front, stale heartbeats', () => {
     }
   });
 });
+
+describe('hub front connections', () => {
+  it.each([
+    [false, 3],
+    [true, 1],
+  ])('with front.keepAlive %s, three requests use %d connection(s)', async (keepAlive, connections) => {
+    const { replicas, port } = await startReplicas(['127.0.0.2']);
+    const t = await startTestHub({
+      ...testSettings(port, { front: { keepAlive } }),
+      deployments: [{ id: 9, replicas: [{ index: 0, publicKey: K0, address: '127.0.0.2' }] }],
+    });
+    try {
+      await beat(t.hub.addresses.heartbeat, '127.0.0.2');
+      for (let i = 0; i < 3; i += 1) expect((await front(t.hub.addresses.front, '/d/9/proxy/https://x.example/')).status).toBe(200);
+      expect(new Set(replicas[0]?.received.map((r) => r.remotePort)).size).toBe(connections);
+    } finally {
+      await t.stop();
+      await Promise.all(replicas.map((r) => r.close()));
+    }
+  });
+});
