@@ -129,7 +129,7 @@ describe('hub front, stale heartbeats', () => {
   it('stops routing to a replica whose heartbeat went stale', async () => {
     const { replicas, port } = await startReplicas(['127.0.0.2']);
     const t = await startTestHub({
-      ...testSettings(port, { heartbeat: { staleAfterSeconds: 0.2 } }),
+      ...testSettings(port, { heartbeat: { staleAfterSeconds: 0.5 } }),
       deployments: [{ id: 9, replicas: [{ index: 0, publicKey: K0, address: '127.0.0.2' }] }],
     });
     try {
@@ -148,7 +148,7 @@ describe('hub front, stale heartbeats', () => {
   it('answers 502 to a request waiting for a replica whose heartbeats stop, without retrying it', async () => {
     const { replicas, port } = await startReplicas(['127.0.0.2', '127.0.0.3']);
     const t = await startTestHub({
-      ...testSettings(port, { heartbeat: { staleAfterSeconds: 0.3 } }),
+      ...testSettings(port, { heartbeat: { staleAfterSeconds: 1 } }),
       deployments: [{ id: 9, replicas: [{ index: 0, publicKey: K0, address: '127.0.0.2' }, { index: 1, publicKey: K1, address: '127.0.0.3' }] }],
     });
     try {
