@@ -52,6 +52,19 @@ export interface FrontDeps {
 /** Requests sent to each replica whose answer has not begun. */
 export class PendingRequests {
   private readonly byReplica = new Map<ReplicaState, Map<http.ClientRequest, (why: string) => void>>();
+  private readonly waiters = new Map<ReplicaState, Array<() => void>>();
+
+  /** Resolves once no request to `r` waits for its answer (at once when none does). */
+  idle(r: ReplicaState): Promise<void> {
+    if (!this.byReplica.has(r)) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.set(r, [...(this.waiters.get(r) ?? []), resolve]));
+  }
+
+  private emptied(r: ReplicaState): void {
+    this.byReplica.delete(r);
+    for (const resolve of this.waiters.get(r) ?? []) resolve();
+    this.waiters.delete(r);
+  }
 
   add(r: ReplicaState, req: http.ClientRequest, abort: (why: string) => void): void {
     let m = this.byReplica.get(r);
@@ -62,14 +75,14 @@ export class PendingRequests {
   delete(r: ReplicaState, req: http.ClientRequest): void {
     const m = this.byReplica.get(r);
     m?.delete(req);
-    if (m?.size === 0) this.byReplica.delete(r);
+    if (m?.size === 0) this.emptied(r);
   }
 
   /** Give up on every request waiting for `r`; returns how many. */
   abort(r: ReplicaState, why: string): number {
     const m = this.byReplica.get(r);
     if (m === undefined) return 0;
-    this.byReplica.delete(r);
+    this.emptied(r);
     for (const abort of m.values()) abort(why);
     return m.size;
   }

@@ -3,7 +3,9 @@
  * must not be spoofable. A replica is identified by the source address of the connection,
  * which WireGuard's allowed IPs make proof of its key; the headers a broker sends are only
  * claims, checked against that proof. Draining is recorded before the answer is sent, so a
- * broker that has its 200 knows no new request will come.
+ * broker that has its 200 knows no new request will come; and the answer waits (briefly) until
+ * the requests already sent to it have been answered, because a broker closes its listener on
+ * that 200 and a request it has not read by then would be cut off.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIPv6 } from 'node:net';
@@ -68,7 +70,12 @@ export interface HeartbeatDeps {
   logger: HubLogger;
   /** Called after every accepted heartbeat (health may have changed). */
   changed: () => void;
+  /** Resolves when no request sent to `r` is waiting for its answer. */
+  idle: (r: ReplicaState) => Promise<void>;
 }
+
+/** Longest a draining heartbeat's answer waits for the requests sent to the replica (well under a broker's heartbeat timeout). */
+export const DRAINING_HOLD_MS = 500;
 
 /** Log at most one line per source address per minute for refused heartbeats (a misconfigured broker retries every interval). */
 class Quieter {
@@ -117,7 +124,15 @@ export function heartbeatHandler(deps: HeartbeatDeps): (req: IncomingMessage, re
       return sendError(res, HubErrorCode.DUPLICATE_REPLICA);
     }
     deps.metrics.heartbeat(r, claims.draining ? 'draining' : 'serving');
-    sendJson(res, 200, { deployment: r.deploymentId, replica: r.index, state: claims.draining ? 'draining' : 'serving' });
+    const answer = (): void => sendJson(res, 200, { deployment: r.deploymentId, replica: r.index, state: claims.draining ? 'draining' : 'serving' });
+    if (!claims.draining) return answer();
+    // No new request goes to it from here on; let those it was sent reach it before it stops accepting.
+    let timer: NodeJS.Timeout | undefined;
+    const held = new Promise<void>((resolve) => (timer = setTimeout(resolve, DRAINING_HOLD_MS)));
+    void Promise.race([deps.idle(r), held]).then(() => {
+      clearTimeout(timer);
+      answer();
+    });
   };
 }
 

@@ -192,7 +192,7 @@ export async function startHub(o: StartHubOptions): Promise<Hub> {
         target: { host: '127.0.0.1', port: config.wireguard.listenPort }, logger,
       });
     }
-    const heartbeat = http.createServer(heartbeatHandler({ registry, metrics, logger, changed: sweep }));
+    const heartbeat = http.createServer(heartbeatHandler({ registry, metrics, logger, changed: sweep, idle: (r) => pending.idle(r) }));
     const front = http.createServer((req, res) => {
       inFlight += 1;
       res.once('close', () => {

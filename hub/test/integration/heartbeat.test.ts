@@ -95,6 +95,21 @@ describe('hub heartbeat listener', () => {
     expect((await front(t.hub.addresses.front, PATH)).headers['x-rego-hub-replica']).toBe('0');
   });
 
+  it('answers a draining heartbeat once the requests already sent to the replica have been answered', async () => {
+    await hb(R0, full(0, A));
+    const held = front(t.hub.addresses.front, PATH, { headers: { 'x-test-hold': '1' } });
+    await replicas[0]?.held();
+    await hb(R1, full(1, B));
+    let answered = false;
+    const drain = hb(R0, full(0, A, 'draining')).then((a) => ((answered = true), a));
+    // While that answer waits, routing to replica 0 has already stopped.
+    expect((await front(t.hub.addresses.front, PATH)).headers['x-rego-hub-replica']).toBe('1');
+    expect(answered).toBe(false);
+    replicas[0]?.release();
+    expect((await held).status).toBe(200);
+    expect(JSON.parse((await drain).body)).toEqual({ deployment: 77, replica: 0, state: 'draining' });
+  });
+
   it('accepts a restart (A then B) and detects two processes as one replica (A, B, A)', async () => {
     expect((await hb(R0, full(0, A))).status).toBe(200);
     expect((await hb(R0, full(0, B))).status).toBe(200);
