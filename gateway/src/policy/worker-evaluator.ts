@@ -74,7 +74,11 @@ function workerMain(evaluateRun: typeof run): void {
   };
   let policy = instantiate();
   parentPort?.postMessage({ ready: true });
-  parentPort?.on('message', (job: Job) => {
+  // Jobs come in batches (one message per turn of the parent's event loop); each is answered on its own.
+  parentPort?.on('message', (jobs: Job[]) => {
+    for (const job of jobs) evaluateJob(job);
+  });
+  function evaluateJob(job: Job): void {
     const start = process.hrtime.bigint();
     try {
       const resultSet = evaluateRun(policy, job.text, job.entrypoint, codec);
@@ -89,14 +93,14 @@ function workerMain(evaluateRun: typeof run): void {
           policy = instantiate();
         }
       }
-      parentPort.postMessage({ id: job.id, ok: true, resultSet, maskSet, evalNs });
+      parentPort?.postMessage({ id: job.id, ok: true, resultSet, maskSet, evalNs });
     } catch (err) {
       // A trap or an out-of-memory leaves the instance unusable: start from a fresh one.
       policy = instantiate();
       const text = err instanceof Error ? err.message : String(err);
-      parentPort.postMessage({ id: job.id, ok: false, error: text.slice(0, 300), evalNs: Number(process.hrtime.bigint() - start) });
+      parentPort?.postMessage({ id: job.id, ok: false, error: text.slice(0, 300), evalNs: Number(process.hrtime.bigint() - start) });
     }
-  });
+  }
 }
 
 const PROGRAM = `(${workerMain.toString()})(${run.toString()})`;
@@ -115,6 +119,8 @@ export class WorkerEvaluator implements PolicyEvaluator {
   /** The current worker has instantiated the policy: deadlines run only from then on. */
   private started = false;
   private readonly queue: Pending[] = [];
+  /** Jobs queued in this turn of the event loop, not yet posted to the worker. */
+  private outbox: Job[] = [];
   private timer: NodeJS.Timeout | null = null;
   private nextId = 1;
   private closed = false;
@@ -183,12 +189,19 @@ export class WorkerEvaluator implements PolicyEvaluator {
     if (this.closed) return handlers.fail('the policy evaluator is closed', 0, false);
     const job: Job = mask === undefined ? { id: this.nextId++, text, entrypoint } : { id: this.nextId++, text, entrypoint, mask };
     this.queue.push({ job, ...handlers });
-    this.worker.postMessage(job);
+    // Posting wakes the worker, which costs more than the copy: jobs of one event-loop turn go together.
+    this.outbox.push(job);
+    if (this.outbox.length === 1) setImmediate(this.flush);
     if (this.queue.length === 1) {
       this.hold();
       this.arm();
     }
   }
+
+  private readonly flush = (): void => {
+    const jobs = this.outbox.splice(0);
+    if (jobs.length > 0 && !this.closed) this.worker.postMessage(jobs);
+  };
 
   /** Keep the process alive while evaluations are queued (also before the worker is up). */
   private hold(): void {
@@ -251,7 +264,8 @@ export class WorkerEvaluator implements PolicyEvaluator {
     const old = this.worker;
     this.worker = this.spawn();
     void old.terminate();
-    for (const p of this.queue) this.worker.postMessage(p.job);
+    this.outbox = [];
+    if (this.queue.length > 0) this.worker.postMessage(this.queue.map((p) => p.job));
     this.hold();
     this.arm();
   }
