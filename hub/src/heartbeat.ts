@@ -72,6 +72,8 @@ export interface HeartbeatDeps {
   changed: () => void;
   /** Resolves when no request sent to `r` is waiting for its answer. */
   idle: (r: ReplicaState) => Promise<void>;
+  /** Read WireGuard's handshakes now (a replica heard from before the hub has read its handshake). */
+  refreshHandshakes?: () => Promise<void>;
 }
 
 /** Longest a draining heartbeat's answer waits for the requests sent to the replica (well under a broker's heartbeat timeout). */
@@ -125,6 +127,16 @@ export function heartbeatHandler(deps: HeartbeatDeps): (req: IncomingMessage, re
     }
     deps.metrics.heartbeat(r, claims.draining ? 'draining' : 'serving');
     const answer = (): void => sendJson(res, 200, { deployment: r.deploymentId, replica: r.index, state: claims.draining ? 'draining' : 'serving' });
+    const health = deps.registry.health(r);
+    if (!claims.draining && !health.healthy && health.reason === 'no_handshake' && deps.refreshHandshakes !== undefined) {
+      // A heartbeat came through the tunnel, so a handshake happened that the hub has not read yet:
+      // read it before answering, so a broker that sees its first heartbeat answered is routed to.
+      void deps.refreshHandshakes().finally(() => {
+        deps.changed();
+        answer();
+      });
+      return;
+    }
     if (!claims.draining) return answer();
     // No new request goes to it from here on; let those it was sent reach it before it stops accepting.
     let timer: NodeJS.Timeout | undefined;

@@ -139,6 +139,9 @@ export async function startHub(o: StartHubOptions): Promise<Hub> {
   let inFlight = 0;
   let drained: (() => void) | null = null;
 
+  /** Read handshakes and judge health (set up below, once WireGuard is up; a no-op until then). */
+  let tick = (): Promise<void> => Promise.resolve();
+
   const sweep = (): void => {
     for (const { replica: r, health } of registry.sweep()) {
       if (health.healthy) {
@@ -192,7 +195,7 @@ export async function startHub(o: StartHubOptions): Promise<Hub> {
         target: { host: '127.0.0.1', port: config.wireguard.listenPort }, logger,
       });
     }
-    const heartbeat = http.createServer(heartbeatHandler({ registry, metrics, logger, changed: sweep, idle: (r) => pending.idle(r) }));
+    const heartbeat = http.createServer(heartbeatHandler({ registry, metrics, logger, changed: sweep, idle: (r) => pending.idle(r), refreshHandshakes: () => tick() }));
     const front = http.createServer((req, res) => {
       inFlight += 1;
       res.once('close', () => {
@@ -224,19 +227,23 @@ export async function startHub(o: StartHubOptions): Promise<Hub> {
 
   const notReadyReason = (): string | null => (closing ? 'shutting down' : null);
 
-  let ticking = false;
-  const tick = async (): Promise<void> => {
-    if (ticking) return;
-    ticking = true;
-    try {
-      if (wireguard !== null) registry.handshakes(await wireguard.handshakes());
-    } catch (err) {
-      metrics.handshakeReadFailed();
-      logger.warn({ err: (err as Error).message }, 'could not read WireGuard handshakes');
-    } finally {
-      ticking = false;
-    }
-    sweep();
+  // One read at a time; a caller that comes during a read waits for that one.
+  let ticking: Promise<void> | null = null;
+  tick = (): Promise<void> => {
+    if (ticking !== null) return ticking;
+    const read = (async (): Promise<void> => {
+      try {
+        if (wireguard !== null) registry.handshakes(await wireguard.handshakes());
+      } catch (err) {
+        metrics.handshakeReadFailed();
+        logger.warn({ err: (err as Error).message }, 'could not read WireGuard handshakes');
+      }
+      sweep();
+    })();
+    ticking = read.finally(() => {
+      ticking = null;
+    });
+    return ticking;
   };
   const timer = setInterval(() => void tick(), o.tickMs ?? 1000);
   timer.unref();

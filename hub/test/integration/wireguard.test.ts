@@ -77,6 +77,20 @@ describe('hub WireGuard', () => {
     expect(h.metrics()).toMatch(/rego_broker_hub_replica_handshake_age_seconds\{deployment="12",replica="0"\} \d/);
   });
 
+  it('reads the handshakes before answering a heartbeat from a replica it has no handshake for, so a broker that was answered is routed to', async () => {
+    // Ticks far apart: only the read the heartbeat asks for can see the handshake.
+    hub = await startHub({ config: load(deployments([r0, r1])), env, logger: createHubLogger('debug', logs), runner, tickMs: 60_000 });
+    runner.handshakes.set(K0, Math.floor(Date.now() / 1000));
+    const reads = (): number => runner.calls.filter((c) => c[1] === 'show' && c[3] === 'dump').length;
+    const before = reads();
+    expect((await beat(hub.addresses.heartbeat, '127.0.0.2')).status).toBe(200);
+    expect(reads()).toBe(before + 1);
+    expect(hub.status()[0]?.healthy).toBe(true);
+    // Once the handshake is known, a heartbeat costs no read.
+    expect((await beat(hub.addresses.heartbeat, '127.0.0.2')).status).toBe(200);
+    expect(reads()).toBe(before + 1);
+  });
+
   it('applies a reload peer by peer with wg set, never with a new setconf', async () => {
     const h = await start();
     runner.calls.length = 0;
