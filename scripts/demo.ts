@@ -104,8 +104,9 @@ function tunnelSite(hub: Hub, dir: string): Site {
   return {
     intro: [
       `mode: through a WireGuard tunnel between namespaces ${hub.hubNs} (the SaaS side) and ${hub.brokerNs} (the broker's network).`,
-      `      The broker dials out to the hub at ${hub.peerConfigForBroker.endpoint}; its /proxy listens on its tunnel address`,
-      `      [${hub.brokerTunnelAddress}] only, and every request below is sent from ${hub.hubNs} through the tunnel.`,
+      `      The hub (rego-broker hub) runs in ${hub.hubNs}; the broker dials out to it at ${hub.peerConfigForBroker.endpoint}.`,
+      `      Every request below is sent to the hub's front, ${hub.frontUrl}/d/${hub.deploymentId}/proxy/<absolute URL>, which`,
+      `      forwards it through the tunnel to the broker's /proxy on its tunnel address [${hub.brokerTunnelAddress}].`,
     ],
     upstreamWhere: `inside ${hub.brokerNs}, next to the broker`,
     spawnBrokerSide: (cmd, args, env) => hub.spawnInBroker(cmd, args, env),
@@ -114,7 +115,13 @@ function tunnelSite(hub: Hub, dir: string): Site {
       admin: { host: '127.0.0.1', port: TUNNEL_ADMIN_PORT },
       tunnel: brokerTunnelSection(hub, keyFile, { intervalSeconds: 2, timeoutSeconds: 2, graceSeconds: 2, requiredAtStart: true }),
     }),
-    client: async (spec) => (await hub.execInHub(process.execPath, ['-e', CLIENT_SCRIPT, spec], { timeoutMs: 15_000 })).stdout,
+    client: async (spec) => {
+      // The SaaS's services talk to the hub's front, which picks a healthy replica of the deployment.
+      const o = JSON.parse(spec) as { path: string };
+      const front = new URL(hub.frontUrl);
+      const viaHub = JSON.stringify({ ...o, host: front.hostname, port: Number(front.port), path: `/d/${hub.deploymentId}${o.path}` });
+      return (await hub.execInHub(process.execPath, ['-e', CLIENT_SCRIPT, viaHub], { timeoutMs: 15_000 })).stdout;
+    },
     async extra(l) {
       const direct = await hub.request(`http://${hub.brokerVethAddress}:${l.port}/proxy/http://127.0.0.1/`);
       const answer = 'error' in direct ? direct.error : `HTTP ${direct.status}`;
