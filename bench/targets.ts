@@ -8,7 +8,7 @@ import { existsSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import type { Hub } from '../tunnel/src/lab/hub';
-import { brokerTunnelSection, createHub } from '../tunnel/src/lab/hub';
+import { brokerTunnelSection, createHub, labCarrierCertificate } from '../tunnel/src/lab/hub';
 import { namespaceClient } from './load-runner';
 import type { LoadClient } from './measure';
 import { probe } from './measure';
@@ -235,6 +235,8 @@ const TUNNEL_ADMIN_PORT = 9090;
  */
 export interface TunnelLab {
   hub: Hub;
+  /** SHA-256 fingerprint of the hub's carrier certificate, or null when it runs no carrier. */
+  carrierPin: string | null;
   /** The sample upstream, on 127.0.0.1 in the broker namespace. */
   upstreamPort: number;
   /** Requests from the hub namespace. */
@@ -254,7 +256,14 @@ export interface TunnelLab {
 
 /** Create the hub and the broker-side helpers; on failure nothing is left behind. */
 export async function startTunnelLab(dir: string): Promise<TunnelLab> {
-  const hub = await createHub({ replicas: 2 });
+  // Without openssl there is no carrier certificate: only the carrier's row says so.
+  let carrier: ReturnType<typeof labCarrierCertificate> | null = null;
+  try {
+    carrier = labCarrierCertificate(dir);
+  } catch {
+    carrier = null;
+  }
+  const hub = await createHub({ replicas: 2, ...(carrier ? { carrier } : {}) });
   const children: Child[] = [];
   const keyFile = join(dir, 'tunnel-wg.key');
   const keyFile1 = join(dir, 'tunnel-wg-1.key');
@@ -309,6 +318,7 @@ export async function startTunnelLab(dir: string): Promise<TunnelLab> {
     const notes = { hubNs: hub.hubNs, brokerNs: hub.brokerNs, interface: hub.brokerInterface, address: hub.brokerTunnelAddress };
     return {
       hub,
+      carrierPin: carrier?.pinSha256 ?? null,
       upstreamPort,
       client,
       brokerSide: namespaceClient(hub.brokerNs),

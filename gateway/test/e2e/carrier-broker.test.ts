@@ -2,29 +2,28 @@
  * End to end: the whole broker (`rego-broker run`, the built CLI) when the customer's firewall
  * drops UDP to the hub and lets TCP out only through an authenticating HTTP proxy. The broker
  * namespace's nftables rules drop UDP and direct TCP towards the hub; a real tinyproxy with Basic
- * authentication runs on the hub's second address; the hub runs the TLS carrier on 443. The
- * broker starts with `tunnel.transport: auto` and must come up over the carrier within the bound,
- * judge and proxy the hub's requests through it, never log the proxy password, and move back to
- * UDP without failing requests once UDP is allowed again.
+ * authentication runs on the hub's second address; the hub (`rego-broker hub`) runs its TLS
+ * carrier on 443. The broker starts with `tunnel.transport: auto` and must come up over the
+ * carrier within the bound, judge and proxy the hub's requests through it, never log the proxy
+ * password, and move back to UDP without failing requests once UDP is allowed again.
  *
  * Runs only as root with ip, wg, wireguard-go, /dev/net/tun, nft, tinyproxy and openssl;
  * otherwise the suite is skipped and says why. Needs `npm run build` first (`npm test` does it).
  */
 import type { ChildProcess } from 'node:child_process';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { X509Certificate, randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Hub } from '../../../tunnel/src/lab/hub';
-import { brokerTunnelSection, createHub, hubPrerequisites } from '../../../tunnel/src/lab/hub';
+import { brokerTunnelSection, createHub, hubPrerequisites, labCarrierCertificate } from '../../../tunnel/src/lab/hub';
 import { execInChecked, killChild, pollUntil, spawnIn } from '../../../tunnel/src/lab/netns';
 import { recordingUpstreamScript } from '../../../tunnel/src/lab/upstream';
 import { Lines } from '../helpers/lines';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const CLI = path.join(ROOT, 'dist/gateway/src/cli/main.js');
-const CARRIER_HUB = path.join(ROOT, 'dist/bench/carrier-hub.js');
 const BUNDLE = path.join(ROOT, 'policies/build/bundle.tar.gz');
 const PROXY_USER = 'rb-e2e';
 const PROXY_PASSWORD = `canary-proxy-${randomBytes(6).toString('hex')}`; // must never appear in a log line
@@ -58,7 +57,6 @@ interface Answer {
 
 describeE2e(`broker over the TLS carrier, e2e (${missing ?? 'UDP dropped, TCP only through tinyproxy'})`, () => {
   let hub: Hub | null = null;
-  let carrier: ChildProcess | null = null;
   let proxy: ChildProcess | null = null;
   let upstream: { child: ChildProcess; lines: Lines } | null = null;
   let probe: { child: ChildProcess; lines: Lines } | null = null;
@@ -101,20 +99,13 @@ describeE2e(`broker over the TLS carrier, e2e (${missing ?? 'UDP dropped, TCP on
   };
 
   beforeAll(async () => {
-    for (const f of [CLI, CARRIER_HUB, BUNDLE]) {
+    for (const f of [CLI, BUNDLE]) {
       if (!existsSync(f)) throw new Error(`${path.relative(ROOT, f)} is missing: run \`npm run build\` first (npm test does)`);
     }
-    hub = await createHub();
+    const carrier = labCarrierCertificate(dir);
+    hub = await createHub({ carrier });
     const net = h().hubVethAddress.replace(/\.\d+$/, '.0/29');
     writeFileSync(path.join(dir, 'wg.key'), `${h().brokerPrivateKey ?? ''}\n`, { mode: 0o600 });
-
-    // The hub's carrier certificate; the broker pins its SHA-256 fingerprint.
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', path.join(dir, 'hub.key'),
-      '-out', path.join(dir, 'hub.crt'), '-days', '1', '-subj', '/CN=hub', '-addext', `subjectAltName=IP:${h().hubVethAddress}`], { stdio: 'ignore' });
-    carrier = spawnIn(h().hubNs, process.execPath, [CARRIER_HUB, JSON.stringify({
-      host: h().hubVethAddress, port: CARRIER_PORT, keyFile: path.join(dir, 'hub.key'), certFile: path.join(dir, 'hub.crt'), targetPort: h().hubListenPort,
-    })]);
-    await new Lines(carrier.stdout).waitFor((l) => l.includes('"port"'), 10_000);
 
     writeFileSync(path.join(dir, 'tinyproxy.conf'), [
       'User nobody', 'Group nogroup', `Port ${PROXY_PORT}`, `Listen ${h().hubVethAddress2}`, 'Timeout 60', `Allow ${net}`,
@@ -162,10 +153,10 @@ describeE2e(`broker over the TLS carrier, e2e (${missing ?? 'UDP dropped, TCP on
       admin: { host: '127.0.0.1', port: ADMIN_PORT },
       tunnel: {
         ...brokerTunnelSection(h(), path.join(dir, 'wg.key'), { intervalSeconds: 1, timeoutSeconds: 1, graceSeconds: 1, failuresBeforeReresolve: 3 }),
-        peers: [{ ...h().peerConfigForBroker, carrierUrl: `wss://${h().hubVethAddress}:${CARRIER_PORT}/wireguard` }],
+        peers: [{ ...h().peerConfigForBroker, carrierUrl: h().carrierUrl ?? '' }],
         transport: 'auto',
         carrier: {
-          pinSha256: [new X509Certificate(readFileSync(path.join(dir, 'hub.crt'))).fingerprint256],
+          pinSha256: [carrier.pinSha256],
           switchAfterSeconds: SWITCH_AFTER_S, probeIntervalSeconds: 2, connectTimeoutSeconds: 3,
         },
         proxy: { url: `http://${h().hubVethAddress2}:${PROXY_PORT}`, username: PROXY_USER, passwordEnv: 'E2E_PROXY_PASSWORD' },
@@ -196,7 +187,7 @@ describeE2e(`broker over the TLS carrier, e2e (${missing ?? 'UDP dropped, TCP on
       await Promise.race([broker.exited, new Promise((r) => (timer = setTimeout(r, 5000)))]);
       clearTimeout(timer);
     }
-    for (const c of [broker?.child, carrier, proxy, upstream?.child, probe?.child]) if (c) await killChild(c, 'SIGKILL');
+    for (const c of [broker?.child, proxy, upstream?.child, probe?.child]) if (c) await killChild(c, 'SIGKILL');
     await hub?.teardown(); // the namespaces take the firewall rules with them
     rmSync(dir, { recursive: true, force: true });
     console.warn(`broker carrier e2e timings (ms): ${JSON.stringify(timings)}`);

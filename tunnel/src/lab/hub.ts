@@ -11,8 +11,8 @@
  * Needs root, `ip`, `wg`, `wireguard-go`, /dev/net/tun and the built CLI; see `hubPrerequisites()`.
  */
 import type { ChildProcess } from 'node:child_process';
-import { spawnSync } from 'node:child_process';
-import { randomBytes, randomInt } from 'node:crypto';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { X509Certificate, randomBytes, randomInt } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -25,13 +25,25 @@ import { SPAWN_RUNNER } from '../exec';
 import { generatePrivateKey, publicKeyFromPrivate } from '../keys';
 import { execIn, execInChecked, host, jsonLine, killChild, pollUntil, spawnIn, waitForLine } from './netns';
 
-/** The hub's TLS carrier, for brokers whose firewall drops UDP. */
+/** The hub's TLS carrier, for brokers whose firewall drops UDP (see `labCarrierCertificate`). */
 export interface LabCarrier {
   /** PEM files of the hub's certificate and key. */
   certFile: string;
   keyFile: string;
   /** Port of the carrier on the hub's first veth address (default 443). */
   port?: number;
+}
+
+/**
+ * A self-signed certificate for the hub's carrier, written into `dir`, with the SHA-256
+ * fingerprint a broker pins (the pin is the hub's identity: no host name is checked).
+ */
+export function labCarrierCertificate(dir: string): LabCarrier & { pinSha256: string } {
+  const keyFile = path.join(dir, 'carrier-hub.key');
+  const certFile = path.join(dir, 'carrier-hub.crt');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', certFile,
+    '-days', '1', '-subj', '/CN=rego-broker lab hub'], { stdio: 'ignore' });
+  return { certFile, keyFile, pinSha256: new X509Certificate(readFileSync(certFile)).fingerprint256 };
 }
 
 /** Options of `createHub`. */
@@ -106,6 +118,8 @@ export interface Hub {
   heartbeatUrl: string;
   /** `http://[hub tunnel address]:8081/webhooks`: POST below it is recorded, GET lists what was received. */
   webhooksUrl: string;
+  /** `wss://<hub veth address>:<port>/wireguard` when the hub runs its carrier, else null. */
+  carrierUrl: string | null;
   /** `http://127.0.0.1:<port>` of the hub's front, inside the hub namespace. */
   frontUrl: string;
   /** `http://127.0.0.1:<port>` of the hub's admin listener (`/metrics`), inside the hub namespace. */
@@ -432,6 +446,7 @@ export async function createHub(opts: HubOptions = {}): Promise<Hub> {
     heartbeatUrl: `http://[${HUB_TUNNEL_ADDRESS}]:${HEARTBEAT_PORT}/heartbeat`,
     webhooksUrl: `http://[${HUB_TUNNEL_ADDRESS}]:${WEBHOOKS_PORT}/webhooks`,
     frontUrl,
+    carrierUrl: opts.carrier ? `wss://${hubVeth}:${opts.carrier.port ?? 443}/wireguard` : null,
     adminUrl: `http://127.0.0.1:${ADMIN_PORT}`,
     peerConfigForBroker: replica0.peerConfig,
     hubLogs: () => [...logLines],

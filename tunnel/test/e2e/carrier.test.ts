@@ -10,9 +10,8 @@
  * otherwise the suite is skipped and says why.
  */
 import type { ChildProcess } from 'node:child_process';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { X509Certificate } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TunnelOptions } from '../../src/config';
@@ -20,8 +19,8 @@ import type { TunnelDetails } from '../../src/tunnel';
 import type { DriverClient } from '../helpers/driver-client';
 import { DriverClient as Driver, buildDriver } from '../helpers/driver-client';
 import type { Hub } from '../helpers/hub';
-import { createHub, hubPrerequisites } from '../helpers/hub';
-import { execInChecked, killChild, pollUntil, spawnIn, waitForLine } from '../helpers/netns';
+import { createHub, hubPrerequisites, labCarrierCertificate } from '../helpers/hub';
+import { execInChecked, killChild, pollUntil, spawnIn } from '../helpers/netns';
 
 const PROXY_USER = 'rb-e2e';
 const PROXY_PASSWORD = 'canary-tinyproxy-5d2f91'; // a canary: must never appear in a log line
@@ -48,7 +47,7 @@ if (missing !== null) console.warn(`carrier e2e skipped: ${missing}`);
 describeE2e(`carrier e2e (${missing ?? 'UDP dropped, TCP only through tinyproxy'})`, () => {
   let hub: Hub | null = null;
   let driver: DriverClient | null = null;
-  let carrier: ChildProcess | null = null;
+  let pin = '';
   let proxy: ChildProcess | null = null;
   let cleanupBuild: (() => Promise<void>) | null = null;
   const dir = mkdtempSync(path.join(tmpdir(), 'rb-carrier-e2e-'));
@@ -86,16 +85,11 @@ describeE2e(`carrier e2e (${missing ?? 'UDP dropped, TCP only through tinyproxy'
   beforeAll(async () => {
     const built = await buildDriver();
     cleanupBuild = built.cleanup;
-    hub = await createHub({ persistentKeepalive: 1 });
-    const net = h().hubVethAddress.replace(/\.\d+$/, '.0/29');
-
     // The hub's carrier certificate; the broker pins its SHA-256 fingerprint.
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', path.join(dir, 'hub.key'),
-      '-out', path.join(dir, 'hub.crt'), '-days', '1', '-subj', '/CN=hub', '-addext', `subjectAltName=IP:${h().hubVethAddress}`], { stdio: 'ignore' });
-    carrier = spawnIn(h().hubNs, process.execPath, [built.carrierHub, JSON.stringify({
-      host: h().hubVethAddress, port: CARRIER_PORT, keyFile: path.join(dir, 'hub.key'), certFile: path.join(dir, 'hub.crt'), targetPort: h().hubListenPort,
-    })]);
-    await waitForLine(carrier, (l) => l.includes('"listening"'), 10_000);
+    const carrier = labCarrierCertificate(dir);
+    pin = carrier.pinSha256;
+    hub = await createHub({ persistentKeepalive: 1, carrier });
+    const net = h().hubVethAddress.replace(/\.\d+$/, '.0/29');
 
     // A real proxy on the hub's second address, with Basic authentication.
     writeFileSync(path.join(dir, 'tinyproxy.conf'), [
@@ -123,12 +117,12 @@ describeE2e(`carrier e2e (${missing ?? 'UDP dropped, TCP only through tinyproxy'
     driver = new Driver(h().spawnInBroker(process.execPath, [built.script]));
     const config: TunnelOptions = {
       interface: h().brokerInterface, localAddress: '', deploymentId: h().deploymentId, mtu: 1320,
-      peers: [{ ...h().peerConfigForBroker, carrierUrl: `wss://${h().hubVethAddress}:${CARRIER_PORT}/wireguard` }],
+      peers: [{ ...h().peerConfigForBroker, carrierUrl: h().carrierUrl ?? '' }],
       heartbeat: { url: h().heartbeatUrl, intervalSeconds: 1, timeoutSeconds: 0.5, graceSeconds: 0.5, failuresBeforeReresolve: 3 },
       wireguardGo: 'wireguard-go', wg: 'wg',
       transport: 'auto',
       carrier: {
-        pinSha256: [new X509Certificate(readFileSync(path.join(dir, 'hub.crt'))).fingerprint256],
+        pinSha256: [pin],
         caFile: '', switchAfterSeconds: SWITCH_AFTER_S, probeIntervalSeconds: 2, connectTimeoutSeconds: 3,
       },
       proxy: { url: `http://${h().hubVethAddress2}:${PROXY_PORT}`, username: PROXY_USER, noProxy: [] },
@@ -148,7 +142,6 @@ describeE2e(`carrier e2e (${missing ?? 'UDP dropped, TCP only through tinyproxy'
       clearTimeout(timer);
       await killChild(driver.child, 'SIGKILL');
     }
-    if (carrier !== null) await killChild(carrier, 'SIGKILL');
     if (proxy !== null) await killChild(proxy, 'SIGKILL');
     await hub?.teardown(); // the namespaces take the firewall rules with them
     await cleanupBuild?.();

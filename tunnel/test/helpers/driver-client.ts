@@ -12,16 +12,15 @@ import { SPAWN_RUNNER } from '../../src/exec';
 const ROOT = path.resolve(__dirname, '../../..');
 
 /**
- * Compile the driver (and the tunnel sources it imports), plus the hub's carrier program;
- * returns the JS paths and a cleanup.
+ * Compile the driver (and the tunnel sources it imports); returns the JS path and a cleanup.
  */
-export async function buildDriver(): Promise<{ script: string; carrierHub: string; cleanup: () => Promise<void> }> {
+export async function buildDriver(): Promise<{ script: string; cleanup: () => Promise<void> }> {
   const out = await mkdtemp(path.join(tmpdir(), 'rb-tunnel-e2e-'));
   const tsconfig = path.join(out, 'tsconfig.json');
   await writeFile(tsconfig, JSON.stringify({
     extends: path.join(ROOT, 'tsconfig.json'),
     compilerOptions: { outDir: path.join(out, 'js'), rootDir: ROOT, types: ['node'], typeRoots: [path.join(ROOT, 'node_modules/@types')], sourceMap: false, noEmit: false },
-    files: [path.join(ROOT, 'tunnel/test/helpers/broker-driver.ts'), path.join(ROOT, 'tunnel/test/helpers/carrier-hub.ts')],
+    files: [path.join(ROOT, 'tunnel/test/helpers/broker-driver.ts')],
     include: [],
   }));
   const r = await SPAWN_RUNNER.run(path.join(ROOT, 'node_modules/.bin/tsc'), ['-p', tsconfig], { timeoutMs: 120_000 });
@@ -33,7 +32,6 @@ export async function buildDriver(): Promise<{ script: string; carrierHub: strin
   await symlink(path.join(ROOT, 'node_modules'), path.join(out, 'node_modules'), 'dir');
   return {
     script: path.join(out, 'js/tunnel/test/helpers/broker-driver.js'),
-    carrierHub: path.join(out, 'js/tunnel/test/helpers/carrier-hub.js'),
     cleanup: () => rm(out, { recursive: true, force: true }),
   };
 }
