@@ -18,6 +18,7 @@ commands:
   build [-o FILE] DIR…            build a bundle of the shipped policies and your directories
   test DIR…                       opa test over the shipped policies and your directories
   import snyk|semgrep FILE [--name N] [--out DIR]  turn a peer's rules into policy data
+  hub -c FILE… [--dump]           run the hub, the SaaS side of the tunnel (docs/hub.md)
   genkey                          print a new WireGuard private key
   pubkey                          read a private key on stdin, print its public key
 `;
