@@ -13,14 +13,17 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Hub } from '../../../tunnel/src/lab/hub';
 import { brokerTunnelSection, createHub, hubPrerequisites, labCarrierCertificate } from '../../../tunnel/src/lab/hub';
-import { execInChecked, killChild, pollUntil, spawnIn } from '../../../tunnel/src/lab/netns';
+import { killChild, pollUntil } from '../../../tunnel/src/lab/netns';
 import { recordingUpstreamScript } from '../../../tunnel/src/lab/upstream';
 import { Lines } from '../helpers/lines';
+import { PROBE_SCRIPT } from '../helpers/probe';
+import type { LabFirewall } from '../../../tunnel/src/lab/firewall';
+import { createLabFirewall } from '../../../tunnel/src/lab/firewall';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const CLI = path.join(ROOT, 'dist/gateway/src/cli/main.js');
@@ -28,8 +31,6 @@ const BUNDLE = path.join(ROOT, 'policies/build/bundle.tar.gz');
 const PROXY_USER = 'rb-e2e';
 const PROXY_PASSWORD = `canary-proxy-${randomBytes(6).toString('hex')}`; // must never appear in a log line
 const TOKEN = `e2e-ghe-${randomBytes(6).toString('hex')}`;
-const PROXY_PORT = 8888;
-const CARRIER_PORT = 443;
 const BROKER_PORT = 8080; // inside the broker's own namespace
 const ADMIN_PORT = 9090;
 /** `auto` gives UDP this long before it switches; the broker must be ready within UP_BOUND_MS. */
@@ -57,7 +58,7 @@ interface Answer {
 
 describeE2e(`broker over the TLS carrier, e2e (${missing ?? 'UDP dropped, TCP only through tinyproxy'})`, () => {
   let hub: Hub | null = null;
-  let proxy: ChildProcess | null = null;
+  let firewall: LabFirewall | null = null;
   let upstream: { child: ChildProcess; lines: Lines } | null = null;
   let probe: { child: ChildProcess; lines: Lines } | null = null;
   let broker: { child: ChildProcess; logs: Lines; exited: Promise<number | null> } | null = null;
@@ -70,6 +71,10 @@ describeE2e(`broker over the TLS carrier, e2e (${missing ?? 'UDP dropped, TCP on
   const h = (): Hub => {
     if (hub === null) throw new Error('hub not created');
     return hub;
+  };
+  const fw = (): LabFirewall => {
+    if (firewall === null) throw new Error('firewall not set up');
+    return firewall;
   };
   const api = (): string => `http://127.0.0.1:${upstreamPort}/api/v3/repos/acme/app`;
   /** A /proxy request from the hub namespace through the tunnel to the broker. */
@@ -87,64 +92,20 @@ describeE2e(`broker over the TLS carrier, e2e (${missing ?? 'UDP dropped, TCP on
   };
   const readyStatus = async (): Promise<number> => (await admin('/readyz')).status ?? 0;
   const transportOf = async (): Promise<string | undefined> => (await admin('/metrics')).body?.match(/rego_broker_tunnel_transport\{[^}]*\btransport="(\w+)"[^}]*\} 1/)?.[1];
-  const startProxy = async (): Promise<void> => {
-    const child = spawnIn(h().hubNs, 'tinyproxy', ['-d', '-c', path.join(dir, 'tinyproxy.conf')]);
-    proxy = child;
-    // tinyproxy says nothing when it is ready: wait until it accepts connections.
-    const up = await pollUntil(async () => {
-      if (child.exitCode !== null) throw new Error('tinyproxy exited');
-      return (await h().execInHub('bash', ['-c', `exec 3<>/dev/tcp/${h().hubVethAddress2}/${PROXY_PORT}`])).code === 0;
-    }, 5000, 50);
-    if (!up) throw new Error('tinyproxy did not start');
-  };
-
   beforeAll(async () => {
     for (const f of [CLI, BUNDLE]) {
       if (!existsSync(f)) throw new Error(`${path.relative(ROOT, f)} is missing: run \`npm run build\` first (npm test does)`);
     }
     const carrier = labCarrierCertificate(dir);
     hub = await createHub({ carrier });
-    const net = h().hubVethAddress.replace(/\.\d+$/, '.0/29');
     writeFileSync(path.join(dir, 'wg.key'), `${h().brokerPrivateKey ?? ''}\n`, { mode: 0o600 });
-
-    writeFileSync(path.join(dir, 'tinyproxy.conf'), [
-      'User nobody', 'Group nogroup', `Port ${PROXY_PORT}`, `Listen ${h().hubVethAddress2}`, 'Timeout 60', `Allow ${net}`,
-      `ConnectPort ${CARRIER_PORT}`, `BasicAuth ${PROXY_USER} ${PROXY_PASSWORD}`, 'LogLevel Critical', 'MaxClients 20', '',
-    ].join('\n'));
-    chmodSync(dir, 0o755);
-    await startProxy();
-
-    // The customer's firewall: towards the hub only TCP to the proxy; UDP and direct TCP dropped.
-    await execInChecked(h().brokerNs, 'nft', ['-f', '-'], {
-      stdin: [
-        'table inet rbtest {',
-        '  chain out {',
-        '    type filter hook output priority 0; policy accept;',
-        `    ip daddr ${h().hubVethAddress2} tcp dport ${PROXY_PORT} accept`,
-        `    ip daddr ${net} udp dport ${h().hubListenPort} counter drop comment "udp-to-hub"`,
-        `    ip daddr ${net} meta l4proto tcp counter drop comment "direct-tcp"`,
-        '  }',
-        '}',
-        '',
-      ].join('\n'),
-    });
+    // A real proxy with Basic authentication on the hub's second address, and the firewall.
+    firewall = await createLabFirewall(h(), dir, { user: PROXY_USER, password: PROXY_PASSWORD });
 
     const up = h().spawnInBroker(process.execPath, ['-e', recordingUpstreamScript({ upstream: 'ghe' })]);
     upstream = { child: up, lines: new Lines(up.stdout) };
     upstreamPort = (JSON.parse(await upstream.lines.waitFor((l) => l.includes('listening'), 10_000)) as { listening: number }).listening;
-    const pr = h().spawnInBroker(process.execPath, ['-e', `
-      const http = require('node:http');
-      require('node:readline').createInterface({ input: process.stdin }).on('line', (url) => {
-        const req = http.get(url, { agent: false }, (res) => {
-          let body = '';
-          res.setEncoding('utf8');
-          res.on('data', (d) => (body += d));
-          res.on('end', () => console.log(JSON.stringify({ status: res.statusCode, body })));
-        });
-        req.setTimeout(2000, () => req.destroy(new Error('timeout')));
-        req.on('error', (e) => console.log(JSON.stringify({ error: e.code ?? e.message })));
-      });
-      console.log('{}');`]);
+    const pr = h().spawnInBroker(process.execPath, ['-e', PROBE_SCRIPT]);
     probe = { child: pr, lines: new Lines(pr.stdout) };
     await probe.lines.waitFor((l) => l === '{}', 10_000);
 
@@ -159,7 +120,7 @@ describeE2e(`broker over the TLS carrier, e2e (${missing ?? 'UDP dropped, TCP on
           pinSha256: [carrier.pinSha256],
           switchAfterSeconds: SWITCH_AFTER_S, probeIntervalSeconds: 2, connectTimeoutSeconds: 3,
         },
-        proxy: { url: `http://${h().hubVethAddress2}:${PROXY_PORT}`, username: PROXY_USER, passwordEnv: 'E2E_PROXY_PASSWORD' },
+        proxy: { url: fw().proxyUrl, username: PROXY_USER, passwordEnv: 'E2E_PROXY_PASSWORD' },
       },
       policy: { bundle: BUNDLE },
       integrations: [
@@ -187,7 +148,7 @@ describeE2e(`broker over the TLS carrier, e2e (${missing ?? 'UDP dropped, TCP on
       await Promise.race([broker.exited, new Promise((r) => (timer = setTimeout(r, 5000)))]);
       clearTimeout(timer);
     }
-    for (const c of [broker?.child, proxy, upstream?.child, probe?.child]) if (c) await killChild(c, 'SIGKILL');
+    for (const c of [broker?.child, upstream?.child, probe?.child]) if (c) await killChild(c, 'SIGKILL');
     await hub?.teardown(); // the namespaces take the firewall rules with them
     rmSync(dir, { recursive: true, force: true });
     console.warn(`broker carrier e2e timings (ms): ${JSON.stringify(timings)}`);
@@ -198,7 +159,7 @@ describeE2e(`broker over the TLS carrier, e2e (${missing ?? 'UDP dropped, TCP on
     expect(await transportOf()).toBe('tcp');
     const change = broker?.logs.json<{ msg?: string; from?: string; to?: string }>().filter((l) => l.msg === 'tunnel transport changed');
     expect(change).toEqual([expect.objectContaining({ from: 'udp', to: 'tcp' })]);
-    const rules = await execInChecked(h().brokerNs, 'nft', ['list', 'chain', 'inet', 'rbtest', 'out']);
+    const rules = await fw().rules();
     expect(rules).toMatch(/udp dport \d+ counter packets [1-9]/);
   });
 
@@ -215,9 +176,9 @@ describeE2e(`broker over the TLS carrier, e2e (${missing ?? 'UDP dropped, TCP on
   });
 
   test('the broker heals after the proxy restarts: not ready while it is down, ready and serving once it is back', async () => {
-    if (proxy !== null) await killChild(proxy, 'SIGKILL');
+    await fw().killProxy();
     expect(await pollUntil(async () => (await readyStatus()) === 503, 10_000, 50)).toBe(true);
-    await startProxy();
+    await fw().startProxy();
     const backAt = Date.now();
     expect(await pollUntil(async () => (await readyStatus()) === 200, 15_000, 50)).toBe(true);
     timings.readyAfterProxyBackMs = Date.now() - backAt;
@@ -226,9 +187,7 @@ describeE2e(`broker over the TLS carrier, e2e (${missing ?? 'UDP dropped, TCP on
   }, 40_000);
 
   test('when UDP is allowed again the broker moves back to UDP without failing a request', async () => {
-    const handle = (await execInChecked(h().brokerNs, 'nft', ['-a', 'list', 'chain', 'inet', 'rbtest', 'out'])).match(/udp-to-hub" # handle (\d+)/)?.[1];
-    expect(handle).toBeDefined();
-    await execInChecked(h().brokerNs, 'nft', ['delete', 'rule', 'inet', 'rbtest', 'out', 'handle', handle ?? '']);
+    await fw().allowUdp();
     const openedAt = Date.now();
     const failures: Answer[] = [];
     // Requests keep flowing while the tunnel moves; bounded in count and time.

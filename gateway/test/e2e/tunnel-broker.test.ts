@@ -17,6 +17,7 @@ import { brokerTunnelSection, createHub, hubPrerequisites } from '../../../tunne
 import { killChild, pollUntil } from '../../../tunnel/src/lab/netns';
 import { recordingUpstreamScript } from '../../../tunnel/src/lab/upstream';
 import { Lines } from '../helpers/lines';
+import { PROBE_SCRIPT } from '../helpers/probe';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const CLI = path.join(ROOT, 'dist/gateway/src/cli/main.js');
@@ -32,23 +33,6 @@ const describeE2e = missing === null ? describe : describe.skip;
 if (missing !== null) console.warn(`broker tunnel e2e skipped: ${missing}`);
 
 const UPSTREAM_SCRIPT = recordingUpstreamScript({ upstream: 'ghe' });
-
-/** GETs each URL read from stdin and prints the answer as a JSON line (for /readyz and /metrics). */
-const PROBE_SCRIPT = `
-const http = require('node:http');
-require('node:readline').createInterface({ input: process.stdin }).on('line', (url) => {
-  const req = http.get(url, { agent: false }, (res) => {
-    let body = '';
-    res.setEncoding('utf8');
-    res.on('data', (d) => (body += d));
-    res.on('end', () => console.log(JSON.stringify({ status: res.statusCode, body })));
-  });
-  req.setTimeout(2000, () => req.destroy(new Error('timeout')));
-  req.on('error', (e) => console.log(JSON.stringify({ error: e.code ?? e.message })));
-});
-console.log('{}');
-`;
-
 
 interface LogLine {
   msg?: string;

@@ -9,9 +9,8 @@
  * Runs only as root with ip, wg, wireguard-go, /dev/net/tun, nft, tinyproxy and openssl;
  * otherwise the suite is skipped and says why.
  */
-import type { ChildProcess } from 'node:child_process';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TunnelOptions } from '../../src/config';
@@ -20,12 +19,12 @@ import type { DriverClient } from '../helpers/driver-client';
 import { DriverClient as Driver, buildDriver } from '../helpers/driver-client';
 import type { Hub } from '../helpers/hub';
 import { createHub, hubPrerequisites, labCarrierCertificate } from '../helpers/hub';
-import { execInChecked, killChild, pollUntil, spawnIn } from '../helpers/netns';
+import type { LabFirewall } from '../../src/lab/firewall';
+import { createLabFirewall } from '../../src/lab/firewall';
+import { killChild, pollUntil } from '../helpers/netns';
 
 const PROXY_USER = 'rb-e2e';
 const PROXY_PASSWORD = 'canary-tinyproxy-5d2f91'; // a canary: must never appear in a log line
-const PROXY_PORT = 8888;
-const CARRIER_PORT = 443;
 /** `auto` gives UDP this long before it switches; the whole bring-up must fit in UP_BOUND_MS. */
 const SWITCH_AFTER_S = 2;
 const UP_BOUND_MS = 15_000;
@@ -48,7 +47,7 @@ describeE2e(`carrier e2e (${missing ?? 'UDP dropped, TCP only through tinyproxy'
   let hub: Hub | null = null;
   let driver: DriverClient | null = null;
   let pin = '';
-  let proxy: ChildProcess | null = null;
+  let firewall: LabFirewall | null = null;
   let cleanupBuild: (() => Promise<void>) | null = null;
   const dir = mkdtempSync(path.join(tmpdir(), 'rb-carrier-e2e-'));
   const timings: Record<string, number> = {};
@@ -61,20 +60,12 @@ describeE2e(`carrier e2e (${missing ?? 'UDP dropped, TCP only through tinyproxy'
     if (driver === null) throw new Error('driver not started');
     return driver;
   };
+  const fw = (): LabFirewall => {
+    if (firewall === null) throw new Error('firewall not set up');
+    return firewall;
+  };
   const ready = (): Promise<boolean> => d().result<boolean>('ready');
   const details = (): Promise<TunnelDetails> => d().result<TunnelDetails>('details');
-
-  const startProxy = async (): Promise<void> => {
-    const child = spawnIn(h().hubNs, 'tinyproxy', ['-d', '-c', path.join(dir, 'tinyproxy.conf')]);
-    proxy = child;
-    // tinyproxy says nothing on stdout when it is ready: wait until it accepts connections.
-    const up = await pollUntil(async () => {
-      if (child.exitCode !== null) throw new Error('tinyproxy exited');
-      const r = await h().execInHub('bash', ['-c', `exec 3<>/dev/tcp/${h().hubVethAddress2}/${PROXY_PORT}`]);
-      return r.code === 0;
-    }, 5000, 50);
-    if (!up) throw new Error('tinyproxy did not start');
-  };
 
   /** One request from the hub, through the tunnel, to the broker's server on its tunnel address. */
   const throughTunnel = async (n: number): Promise<boolean> => {
@@ -89,30 +80,8 @@ describeE2e(`carrier e2e (${missing ?? 'UDP dropped, TCP only through tinyproxy'
     const carrier = labCarrierCertificate(dir);
     pin = carrier.pinSha256;
     hub = await createHub({ persistentKeepalive: 1, carrier });
-    const net = h().hubVethAddress.replace(/\.\d+$/, '.0/29');
-
-    // A real proxy on the hub's second address, with Basic authentication.
-    writeFileSync(path.join(dir, 'tinyproxy.conf'), [
-      'User nobody', 'Group nogroup', `Port ${PROXY_PORT}`, `Listen ${h().hubVethAddress2}`, 'Timeout 60', `Allow ${net}`,
-      `ConnectPort ${CARRIER_PORT}`, `BasicAuth ${PROXY_USER} ${PROXY_PASSWORD}`, 'LogLevel Critical', 'MaxClients 20', '',
-    ].join('\n'));
-    chmodSync(dir, 0o755);
-    await startProxy();
-
-    // The broker's firewall: towards the hub only TCP to the proxy; UDP and direct TCP dropped.
-    await execInChecked(h().brokerNs, 'nft', ['-f', '-'], {
-      stdin: [
-        'table inet rbtest {',
-        '  chain out {',
-        '    type filter hook output priority 0; policy accept;',
-        `    ip daddr ${h().hubVethAddress2} tcp dport ${PROXY_PORT} accept`,
-        `    ip daddr ${net} udp dport ${h().hubListenPort} counter drop comment "udp-to-hub"`,
-        `    ip daddr ${net} meta l4proto tcp counter drop comment "direct-tcp"`,
-        '  }',
-        '}',
-        '',
-      ].join('\n'),
-    });
+    // A real proxy with Basic authentication on the hub's second address, and the firewall.
+    firewall = await createLabFirewall(h(), dir, { user: PROXY_USER, password: PROXY_PASSWORD });
 
     driver = new Driver(h().spawnInBroker(process.execPath, [built.script]));
     const config: TunnelOptions = {
@@ -125,7 +94,7 @@ describeE2e(`carrier e2e (${missing ?? 'UDP dropped, TCP only through tinyproxy'
         pinSha256: [pin],
         caFile: '', switchAfterSeconds: SWITCH_AFTER_S, probeIntervalSeconds: 2, connectTimeoutSeconds: 3,
       },
-      proxy: { url: `http://${h().hubVethAddress2}:${PROXY_PORT}`, username: PROXY_USER, noProxy: [] },
+      proxy: { url: fw().proxyUrl, username: PROXY_USER, noProxy: [] },
     };
     const t0 = Date.now();
     const started = await driver.start(config, h().brokerPrivateKey ?? '', 8081, PROXY_PASSWORD);
@@ -142,7 +111,6 @@ describeE2e(`carrier e2e (${missing ?? 'UDP dropped, TCP only through tinyproxy'
       clearTimeout(timer);
       await killChild(driver.child, 'SIGKILL');
     }
-    if (proxy !== null) await killChild(proxy, 'SIGKILL');
     await hub?.teardown(); // the namespaces take the firewall rules with them
     await cleanupBuild?.();
     rmSync(dir, { recursive: true, force: true });
@@ -161,7 +129,7 @@ describeE2e(`carrier e2e (${missing ?? 'UDP dropped, TCP only through tinyproxy'
     expect(metrics).toContain('rego_broker_tunnel_transport{transport="udp"} 0');
     expect(metrics).toMatch(/rego_broker_tunnel_carrier_connected\{peer="[^"]+"\} 1/);
     // The firewall really dropped the UDP attempts.
-    const rules = await execInChecked(h().brokerNs, 'nft', ['list', 'chain', 'inet', 'rbtest', 'out']);
+    const rules = await fw().rules();
     expect(rules).toMatch(/udp dport \d+ counter packets [1-9]/);
   });
 
@@ -170,11 +138,11 @@ describeE2e(`carrier e2e (${missing ?? 'UDP dropped, TCP only through tinyproxy'
   }, 30_000);
 
   test('the heartbeat heals after the proxy restarts', async () => {
-    if (proxy !== null) await killChild(proxy, 'SIGKILL');
+    await fw().killProxy();
     const killedAt = Date.now();
     expect(await pollUntil(async () => !(await ready()), 10_000, 50)).toBe(true);
     timings.notReadyAfterProxyKillMs = Date.now() - killedAt;
-    await startProxy();
+    await fw().startProxy();
     const backAt = Date.now();
     expect(await pollUntil(ready, 15_000, 50)).toBe(true);
     timings.readyAfterProxyBackMs = Date.now() - backAt;
@@ -184,9 +152,7 @@ describeE2e(`carrier e2e (${missing ?? 'UDP dropped, TCP only through tinyproxy'
   }, 40_000);
 
   test('when UDP is allowed again the tunnel moves back to UDP without failing requests', async () => {
-    const handle = (await execInChecked(h().brokerNs, 'nft', ['-a', 'list', 'chain', 'inet', 'rbtest', 'out'])).match(/udp-to-hub" # handle (\d+)/)?.[1];
-    expect(handle).toBeDefined();
-    await execInChecked(h().brokerNs, 'nft', ['delete', 'rule', 'inet', 'rbtest', 'out', 'handle', handle ?? '']);
+    await fw().allowUdp();
     const openedAt = Date.now();
     const failures: number[] = [];
     let n = 200;
