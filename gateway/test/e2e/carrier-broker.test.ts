@@ -21,7 +21,7 @@ import { brokerTunnelSection, createHub, hubPrerequisites, labCarrierCertificate
 import { killChild, pollUntil } from '../../../tunnel/src/lab/netns';
 import { recordingUpstreamScript } from '../../../tunnel/src/lab/upstream';
 import { Lines } from '../helpers/lines';
-import { PROBE_SCRIPT } from '../helpers/probe';
+import { AdminProbe } from '../helpers/probe';
 import type { LabFirewall } from '../../../tunnel/src/lab/firewall';
 import { createLabFirewall } from '../../../tunnel/src/lab/firewall';
 
@@ -60,7 +60,7 @@ describeE2e(`broker over the TLS carrier, e2e (${missing ?? 'UDP dropped, TCP on
   let hub: Hub | null = null;
   let firewall: LabFirewall | null = null;
   let upstream: { child: ChildProcess; lines: Lines } | null = null;
-  let probe: { child: ChildProcess; lines: Lines } | null = null;
+  let probe: AdminProbe | null = null;
   let broker: { child: ChildProcess; logs: Lines; exited: Promise<number | null> } | null = null;
   const dir = mkdtempSync(path.join(tmpdir(), 'rb-broker-carrier-e2e-'));
   const decisionLog = path.join(dir, 'decisions.jsonl');
@@ -86,9 +86,7 @@ describeE2e(`broker over the TLS carrier, e2e (${missing ?? 'UDP dropped, TCP on
   /** GET on the broker's admin listener, from inside the broker namespace. */
   const admin = async (p: string): Promise<Answer> => {
     if (probe === null) throw new Error('probe not started');
-    const from = probe.lines.all.length;
-    probe.child.stdin?.write(`http://127.0.0.1:${ADMIN_PORT}${p}\n`);
-    return JSON.parse(await probe.lines.waitFor(() => true, 5000, from)) as Answer;
+    return probe.get(`http://127.0.0.1:${ADMIN_PORT}${p}`);
   };
   const readyStatus = async (): Promise<number> => (await admin('/readyz')).status ?? 0;
   const transportOf = async (): Promise<string | undefined> => (await admin('/metrics')).body?.match(/rego_broker_tunnel_transport\{[^}]*\btransport="(\w+)"[^}]*\} 1/)?.[1];
@@ -105,9 +103,7 @@ describeE2e(`broker over the TLS carrier, e2e (${missing ?? 'UDP dropped, TCP on
     const up = h().spawnInBroker(process.execPath, ['-e', recordingUpstreamScript({ upstream: 'ghe' })]);
     upstream = { child: up, lines: new Lines(up.stdout) };
     upstreamPort = (JSON.parse(await upstream.lines.waitFor((l) => l.includes('listening'), 10_000)) as { listening: number }).listening;
-    const pr = h().spawnInBroker(process.execPath, ['-e', PROBE_SCRIPT]);
-    probe = { child: pr, lines: new Lines(pr.stdout) };
-    await probe.lines.waitFor((l) => l === '{}', 10_000);
+    probe = await AdminProbe.start((cmd, args) => h().spawnInBroker(cmd, args));
 
     const config = {
       listen: { host: '127.0.0.1', port: BROKER_PORT },

@@ -17,7 +17,8 @@ import { brokerTunnelSection, createHub, hubPrerequisites } from '../../../tunne
 import { killChild, pollUntil } from '../../../tunnel/src/lab/netns';
 import { recordingUpstreamScript } from '../../../tunnel/src/lab/upstream';
 import { Lines } from '../helpers/lines';
-import { PROBE_SCRIPT } from '../helpers/probe';
+import type { ProbeAnswer } from '../helpers/probe';
+import { AdminProbe } from '../helpers/probe';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const CLI = path.join(ROOT, 'dist/gateway/src/cli/main.js');
@@ -45,11 +46,6 @@ interface Seen {
   url: string;
   authorization: string | null;
 }
-interface ProbeAnswer {
-  status?: number;
-  body?: string;
-  error?: string;
-}
 interface Broker {
   child: ChildProcess;
   logs: Lines;
@@ -68,7 +64,7 @@ describeE2e(`broker through a tunnel, e2e (${missing ?? 'root, the built CLI in 
   let decisionLogPath = '';
   let upstreamPort = 0;
   let upstream: { child: ChildProcess; lines: Lines } | null = null;
-  let probe: { child: ChildProcess; lines: Lines } | null = null;
+  let probe: AdminProbe | null = null;
   let broker: Broker | null = null;
   const timings: Record<string, number> = {};
   const answered: Array<{ what: string; status: number }> = [];
@@ -93,9 +89,7 @@ describeE2e(`broker through a tunnel, e2e (${missing ?? 'root, the built CLI in 
   /** GET on the admin listener, from inside the broker namespace. */
   const admin = async (p: string): Promise<ProbeAnswer> => {
     if (probe === null) throw new Error('probe not started');
-    const from = probe.lines.all.length;
-    probe.child.stdin?.write(`http://127.0.0.1:${ADMIN_PORT}${p}\n`);
-    return JSON.parse(await probe.lines.waitFor(() => true, 5000, from)) as ProbeAnswer;
+    return probe.get(`http://127.0.0.1:${ADMIN_PORT}${p}`);
   };
   const readyStatus = async (): Promise<number> => (await admin('/readyz')).status ?? 0;
   const upstreamSeen = (): Seen[] => upstream?.lines.json<Seen>().filter((s) => s.method !== undefined) ?? [];
@@ -165,9 +159,7 @@ describeE2e(`broker through a tunnel, e2e (${missing ?? 'root, the built CLI in 
     const up = hub.spawnInBroker(process.execPath, ['-e', UPSTREAM_SCRIPT]);
     upstream = { child: up, lines: new Lines(up.stdout) };
     upstreamPort = (JSON.parse(await upstream.lines.waitFor((l) => l.includes('listening'), 10_000)) as { listening: number }).listening;
-    const pr = hub.spawnInBroker(process.execPath, ['-e', PROBE_SCRIPT]);
-    probe = { child: pr, lines: new Lines(pr.stdout) };
-    await probe.lines.waitFor((l) => l === '{}', 10_000);
+    probe = await AdminProbe.start((cmd, args) => h().spawnInBroker(cmd, args));
 
     const t1 = Date.now();
     broker = spawnBroker(await writeConfig('broker'));

@@ -1,9 +1,11 @@
 /**
- * A program for `node -e` inside a namespace: GETs each URL read from stdin and prints the answer
- * as a JSON line (`{status, body}` or `{error}`), after a first `{}` line once it is ready. The
- * e2e tests use it to read a broker's admin listener (/readyz, /metrics) from its namespace.
+ * The e2e tests read a broker's admin listener (/readyz, /metrics) from inside its namespace: a
+ * small program there GETs each URL read from its stdin and prints the answer as a JSON line.
  */
-export const PROBE_SCRIPT = `
+import type { ChildProcess } from 'node:child_process';
+import { Lines } from './lines';
+
+const PROBE_SCRIPT = `
 const http = require('node:http');
 require('node:readline').createInterface({ input: process.stdin }).on('line', (url) => {
   const req = http.get(url, { agent: false }, (res) => {
@@ -17,3 +19,33 @@ require('node:readline').createInterface({ input: process.stdin }).on('line', (u
 });
 console.log('{}');
 `;
+
+/** One answer: the status and body, or the connection error's code. */
+export interface ProbeAnswer {
+  status?: number;
+  body?: string;
+  error?: string;
+}
+
+/** The probe process in a namespace. */
+export class AdminProbe {
+  private constructor(
+    readonly child: ChildProcess,
+    private readonly lines: Lines,
+  ) {}
+
+  /** Start it with `spawn` (e.g. the lab's `spawnInBroker`) and wait until it reads URLs. */
+  static async start(spawn: (cmd: string, args: string[]) => ChildProcess): Promise<AdminProbe> {
+    const child = spawn(process.execPath, ['-e', PROBE_SCRIPT]);
+    const lines = new Lines(child.stdout);
+    await lines.waitFor((l) => l === '{}', 10_000);
+    return new AdminProbe(child, lines);
+  }
+
+  /** GET `url` from the probe's namespace. */
+  async get(url: string): Promise<ProbeAnswer> {
+    const from = this.lines.all.length;
+    this.child.stdin?.write(`${url}\n`);
+    return JSON.parse(await this.lines.waitFor(() => true, 5000, from)) as ProbeAnswer;
+  }
+}
