@@ -42,6 +42,7 @@ import { memory, sampleRss } from './proc';
 import { LARGE_BYTES } from './servers';
 import type { Running, TunnelLab } from './targets';
 import { ensureSnyk, LARGE_ROUTE, ROOT, SMALL_ROUTE, startRegoBroker, startServer, startSnykBroker, startTunnelLab, stopAll } from './targets';
+import { NODE_FLAGS } from '../gateway/src/cli/node-flags';
 
 const SECONDS = Math.min(30, Math.max(1, Number(process.env.BENCH_SECONDS ?? 5)));
 const WARMUP_SECONDS = 2;
@@ -306,7 +307,8 @@ async function main(): Promise<void> {
       results.push(await measure({ name: 'bare-proxy', pid: bare.child.pid, smallUrl: `${base}${SMALL_ROUTE}`, largeUrl: `${base}${LARGE_ROUTE}`, children: [], notes: {} }, log));
     }
 
-    const nodeArgs = (process.env.BENCH_BROKER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+    // As deployed (gateway/src/cli/node-flags.ts), plus any given.
+    const nodeArgs = [...NODE_FLAGS, ...(process.env.BENCH_BROKER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean)];
     const broker = await startRegoBroker({ upstreamPort: upstream.port, sinkPort: sink.port, dir, nodeArgs });
     children.push(...broker.running.children);
     if (want('rego-broker')) {

@@ -28,6 +28,7 @@ import type { DecisionRecord } from '../gateway/src/audit/decision-log';
 import { percentile } from './measure';
 import { memory, startChild, stop } from './proc';
 import { startServer } from './targets';
+import { NODE_FLAGS } from '../gateway/src/cli/node-flags';
 
 const ROOT = join(__dirname, '..', '..');
 const CLI = join(ROOT, 'dist', 'gateway', 'src', 'cli', 'main.js');
@@ -137,7 +138,8 @@ async function main(): Promise<number> {
       integrations: [{ name: 'ghe', type: 'github', baseUrl: `${upstream}/api/v3`, auth: { scheme: 'bearer', tokenEnv: 'SOAK_GHE_TOKEN' } }],
     }),
   );
-  const nodeArgs = (process.env.SOAK_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  // As deployed (gateway/src/cli/node-flags.ts), plus any given.
+  const nodeArgs = [...NODE_FLAGS, ...(process.env.SOAK_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')];
   const { child: broker, value: ports } = await startChild('rego-broker', [process.execPath, ...nodeArgs, CLI, 'run', '-c', configFile], {
     env: { PATH: process.env.PATH, SOAK_GHE_TOKEN: 'soak-token' },
     cwd: ROOT,

@@ -10,6 +10,9 @@
 # nothing else. Otherwise the broker runs without capabilities (local mode needs none).
 set -eu
 main=/opt/rego-broker/dist/gateway/src/cli/main.js
+# Young-generation semi-spaces of 2 MiB: about 30 MiB less RSS under load at no measured cost in
+# throughput (README, Performance).
+node_flags=--max-semi-space-size=2
 
 # Everything written goes to the one writable volume: temporary files ($TMPDIR) and
 # wireguard-go's control socket (/run/wireguard is a link to wireguard/ there).
@@ -23,7 +26,7 @@ if [ "$(id -u)" != "0" ] && [ "$(status_field NoNewPrivs)" = "0" ]; then
     # A program started with a file capability runs in secure mode, where the C library drops
     # TMPDIR from the environment: env puts it back for the broker.
     exec /opt/rego-broker/libexec/setpriv-net-admin --inh-caps=+net_admin --ambient-caps=+net_admin \
-      -- env TMPDIR="$tmp" node "$main" "$@"
+      -- env TMPDIR="$tmp" node "$node_flags" "$main" "$@"
   fi
 fi
-exec node "$main" "$@"
+exec node "$node_flags" "$main" "$@"

@@ -1,6 +1,11 @@
-/** The deployment files stay valid: the example configuration loads, the systemd unit verifies. */
+/**
+ * The deployment files stay valid: the example configuration loads, the systemd unit verifies,
+ * and every entry point starts Node with the same flags.
+ */
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { NODE_FLAGS } from '../../src/cli/node-flags';
 import { loadConfig } from '../../src/config/load';
 import { REPO_ROOT, SHIPPED_BUNDLE } from '../helpers/rego';
 
@@ -23,4 +28,14 @@ const analyze = ((): boolean => {
 (analyze ? it : it.skip)('deploy/systemd/rego-broker.service passes systemd-analyze verify', () => {
   const out = execFileSync('systemd-analyze', ['verify', join(DEPLOY, 'systemd', 'rego-broker.service')], { stdio: 'pipe' }).toString();
   expect(out).toBe('');
+});
+
+it('every way of starting the broker passes the same Node flags', () => {
+  const read = (p: string): string => readFileSync(join(REPO_ROOT, p), 'utf8');
+  const flags = NODE_FLAGS.join(' ');
+  expect(read('gateway/src/cli/main.ts').split('\n')[0]).toBe(`#!/usr/bin/env -S node ${flags}`);
+  expect(read('deploy/systemd/rego-broker.service')).toContain(`ExecStart=/usr/bin/node ${flags} /opt/rego-broker/`);
+  const entry = read('deploy/container/rego-broker.sh');
+  expect(entry).toContain(`\nnode_flags=${flags}\n`);
+  expect(entry.match(/\bnode "\$node_flags" "\$main"/g)).toHaveLength(2);
 });
