@@ -23,7 +23,7 @@ import { addressFromDeploymentId } from '../address';
 import type { CommandResult } from '../exec';
 import { SPAWN_RUNNER } from '../exec';
 import { generatePrivateKey, publicKeyFromPrivate } from '../keys';
-import { execIn, execInChecked, host, jsonLine, killChild, pollUntil, spawnIn, waitForLine } from './netns';
+import { execIn, execInChecked, host, killChild, pollUntil, spawnIn, waitForLine } from './netns';
 
 /** The hub's TLS carrier, for brokers whose firewall drops UDP (see `labCarrierCertificate`). */
 export interface LabCarrier {
@@ -122,22 +122,16 @@ export interface Hub {
   carrierUrl: string | null;
   /** `http://127.0.0.1:<port>` of the hub's front, inside the hub namespace. */
   frontUrl: string;
-  /** `http://127.0.0.1:<port>` of the hub's admin listener (`/metrics`), inside the hub namespace. */
-  adminUrl: string;
   /** The peer entry a broker replica needs for this hub. */
   peerConfigForBroker: PeerConfig;
   /** The hub's log lines (JSON), as written so far. */
   hubLogs(): string[];
   /** HTTP request from the hub namespace (GET unless `method` says otherwise). */
   request(url: string, opts?: { timeoutMs?: number; method?: string }): Promise<HubResponse>;
-  /** A request through the hub's front: `<frontUrl>/d/<deployment>/proxy/<url>`. */
-  viaFront(url: string, opts?: { timeoutMs?: number; method?: string }): Promise<HubResponse>;
   /** Kill the hub (SIGKILL, with its wireguard-go: like a crash) and wait until its interface is gone. */
   killHub(): Promise<void>;
   /** Start the hub again with the same configuration and wait until it has started. */
   startHub(): Promise<void>;
-  /** Send the hub SIGHUP after rewriting its configuration with `replicas` registered (default: all). */
-  reloadHub(replicas?: number[]): Promise<void>;
   /** `wg show <hubInterface> dump` in the hub namespace. */
   hubDump(): Promise<string>;
   /** Point the broker's DNS name for the hub at `address` (needs `endpointHostName`). */
@@ -318,14 +312,14 @@ export async function createHub(opts: HubOptions = {}): Promise<Hub> {
     return tornDown;
   };
 
-  const writeConfig = async (registered: readonly number[]): Promise<void> => {
+  const writeConfig = async (): Promise<void> => {
     const config = {
       wireguard: { interface: hubInterface, privateKeyFile: keyFile, listenPort: HUB_LISTEN_PORT, address: HUB_TUNNEL_ADDRESS },
       ...(opts.carrier ? { carrier: { enabled: true, host: hubVeth, port: opts.carrier.port ?? 443, certFile: opts.carrier.certFile, keyFile: opts.carrier.keyFile } } : {}),
       heartbeat: { port: HEARTBEAT_PORT, staleAfterSeconds: opts.staleAfterSeconds ?? 3 },
       front: { host: '127.0.0.1', port: FRONT_PORT, brokerPort: BROKER_PORT, connectTimeoutMs: 1000 },
       admin: { host: '127.0.0.1', port: ADMIN_PORT },
-      deployments: [{ id: deploymentId, name: 'lab', replicas: replicas.filter((r) => registered.includes(r.index)).map((r) => ({ index: r.index, publicKey: r.publicKey })) }],
+      deployments: [{ id: deploymentId, name: 'lab', replicas: replicas.map((r) => ({ index: r.index, publicKey: r.publicKey })) }],
     };
     await writeFile(configFile, JSON.stringify(config, null, 2), { mode: 0o600 });
   };
@@ -402,7 +396,7 @@ export async function createHub(opts: HubOptions = {}): Promise<Hub> {
 
   try {
     await writeFile(keyFile, `${hubPrivateKey}\n`, { mode: 0o600 });
-    await writeConfig(replicas.map((r) => r.index));
+    await writeConfig();
     for (const ns of [hubNs, ...replicas.map((r) => r.ns)]) {
       const exists = (await SPAWN_RUNNER.run('ip', ['netns', 'exec', ns, 'true'])).code === 0;
       if (ns === brokerNs && exists) continue;
@@ -447,20 +441,11 @@ export async function createHub(opts: HubOptions = {}): Promise<Hub> {
     webhooksUrl: `http://[${HUB_TUNNEL_ADDRESS}]:${WEBHOOKS_PORT}/webhooks`,
     frontUrl,
     carrierUrl: opts.carrier ? `wss://${hubVeth}:${opts.carrier.port ?? 443}/wireguard` : null,
-    adminUrl: `http://127.0.0.1:${ADMIN_PORT}`,
     peerConfigForBroker: replica0.peerConfig,
     hubLogs: () => [...logLines],
     request,
-    viaFront: (url, o = {}) => request(`${frontUrl}/d/${deploymentId}/proxy/${url}`, o),
     killHub,
     startHub,
-    async reloadHub(registered = replicas.map((r) => r.index)) {
-      await writeConfig(registered);
-      if (hubProcess === null) throw new Error('lab: the hub is not running');
-      const from = logLines.length;
-      hubProcess.kill('SIGHUP');
-      await waitForLog((l) => jsonLine((rec) => (/reload/.test(String(rec.msg)) ? true : undefined))(l) === true, 10_000, from, hubProcess);
-    },
     hubDump: () => execInChecked(hubNs, 'wg', ['show', hubInterface, 'dump']),
     setHubHostAddress: writeHosts,
     async removeHubVethAddress(address) {
