@@ -25,8 +25,8 @@ const analyze = ((): boolean => {
   }
 })();
 
-(analyze ? it : it.skip)('deploy/systemd/rego-broker.service passes systemd-analyze verify', () => {
-  const out = execFileSync('systemd-analyze', ['verify', join(DEPLOY, 'systemd', 'rego-broker.service')], { stdio: 'pipe' }).toString();
+(analyze ? it.each : it.skip.each)(['rego-broker.service', 'rego-broker-hub.service'])('deploy/systemd/%s passes systemd-analyze verify', (unit) => {
+  const out = execFileSync('systemd-analyze', ['verify', join(DEPLOY, 'systemd', unit)], { stdio: 'pipe' }).toString();
   expect(out).toBe('');
 });
 
@@ -34,7 +34,9 @@ it('every way of starting the broker passes the same Node flags', () => {
   const read = (p: string): string => readFileSync(join(REPO_ROOT, p), 'utf8');
   const flags = NODE_FLAGS.join(' ');
   expect(read('gateway/src/cli/main.ts').split('\n')[0]).toBe(`#!/usr/bin/env -S node ${flags}`);
-  expect(read('deploy/systemd/rego-broker.service')).toContain(`ExecStart=/usr/bin/node ${flags} /opt/rego-broker/`);
+  for (const unit of ['rego-broker.service', 'rego-broker-hub.service']) {
+    expect(read(`deploy/systemd/${unit}`)).toContain(`ExecStart=/usr/bin/node ${flags} /opt/rego-broker/`);
+  }
   const entry = read('deploy/container/rego-broker.sh');
   expect(entry).toContain(`\nnode_flags=${flags}\n`);
   expect(entry.match(/\bnode "\$node_flags" "\$main"/g)).toHaveLength(2);
