@@ -1,34 +1,10 @@
 /** `tunnel.replica`: an index or the StatefulSet ordinal of the host name, and the address it gives. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { stringify } from 'yaml';
 import { loadConfig } from '../../../src/config/load';
-import { ConfigError } from '../../../src/errors';
+import { configFile, configRefusal, sampleTunnel as tunnel } from '../../helpers/config';
 
-const dir = mkdtempSync(join(tmpdir(), 'rego-broker-replica-'));
-let n = 0;
-function file(content: unknown): string {
-  n += 1;
-  const f = join(dir, `c${n}.yaml`);
-  writeFileSync(f, stringify(content));
-  return f;
-}
-const peer = { publicKey: 'x'.repeat(43) + '=', endpoint: 'hub.example.com:51820', allowedIps: ['fdf0:59dc:33cf:9be9::1/128'] };
-const tunnel = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
-  enabled: true, privateKeyFile: '/etc/wg.key', deploymentId: 8849, peers: [peer], ...extra,
-});
 const load = (content: unknown, opts: { env?: Record<string, string>; host?: string } = {}) =>
-  loadConfig({ files: [file(content)], env: opts.env ?? {}, defaultBundle: '/b.tar.gz', hostname: () => opts.host ?? 'broker-host' });
-const refused = (content: unknown, opts: { env?: Record<string, string>; host?: string } = {}): string => {
-  try {
-    load(content, opts);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.message;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-};
+  loadConfig({ files: [configFile(content)], env: opts.env ?? {}, defaultBundle: '/b.tar.gz', hostname: () => opts.host ?? 'broker-host' });
+const refused = (content: unknown, opts: { env?: Record<string, string>; host?: string } = {}): string => configRefusal(() => load(content, opts));
 
 describe('tunnel.replica', () => {
   it('defaults to 0, the address a single broker always had', () => {

@@ -1,36 +1,12 @@
 /** Configuration of the tunnel's transport, carrier and proxies: parsing, fallbacks, refusals, and no secret in `dump`. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { stringify } from 'yaml';
 import { dumpConfig } from '../../../src/config/dump';
 import { loadConfig, readProxyPassword } from '../../../src/config/load';
-import { ConfigError } from '../../../src/errors';
+import { SAMPLE_PEER as peer, configFile, configRefusal, sampleTunnel as tunnel } from '../../helpers/config';
 
-const dir = mkdtempSync(join(tmpdir(), 'rego-broker-transport-'));
-let n = 0;
-function file(content: unknown): string {
-  n += 1;
-  const f = join(dir, `c${n}.yaml`);
-  writeFileSync(f, stringify(content));
-  return f;
-}
 const PIN = 'AB:'.repeat(31) + 'AB';
 const CANARY = 'canary-proxy-secret-91f3';
-const peer = { publicKey: 'x'.repeat(43) + '=', endpoint: 'hub.example.com:51820', allowedIps: ['fdf0:59dc:33cf:9be9::1/128'] };
-const tunnel = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
-  enabled: true, privateKeyFile: '/etc/wg.key', deploymentId: 8849, peers: [peer], ...extra,
-});
-const load = (content: unknown, env: Record<string, string> = {}) => loadConfig({ files: [file(content)], env, defaultBundle: '/b.tar.gz' });
-const refused = (content: unknown, env: Record<string, string> = {}): string => {
-  try {
-    load(content, env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.message;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-};
+const load = (content: unknown, env: Record<string, string> = {}) => loadConfig({ files: [configFile(content)], env, defaultBundle: '/b.tar.gz' });
+const refused = (content: unknown, env: Record<string, string> = {}): string => configRefusal(() => load(content, env));
 
 describe('tunnel transport configuration', () => {
   it('defaults to udp with no proxy', () => {
