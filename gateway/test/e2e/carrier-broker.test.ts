@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Hub } from '../../../tunnel/src/lab/hub';
 import { brokerTunnelSection, createHub, hubPrerequisites, labCarrierCertificate } from '../../../tunnel/src/lab/hub';
-import { killChild, pollUntil } from '../../../tunnel/src/lab/netns';
+import { killChild, pollUntil, awaitAtMost } from '../../../tunnel/src/lab/netns';
 import { recordingUpstreamScript } from '../../../tunnel/src/lab/upstream';
 import { Lines } from '../helpers/lines';
 import { AdminProbe } from '../helpers/probe';
@@ -140,9 +140,7 @@ describeE2e(`broker over the TLS carrier, e2e (${missing ?? 'UDP dropped, TCP on
   afterAll(async () => {
     if (broker !== null && broker.child.exitCode === null && broker.child.signalCode === null) {
       broker.child.kill('SIGTERM');
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([broker.exited, new Promise((r) => (timer = setTimeout(r, 5000)))]);
-      clearTimeout(timer);
+      await awaitAtMost(broker.exited, 5000);
     }
     for (const c of [broker?.child, upstream?.child, probe?.child]) if (c) await killChild(c, 'SIGKILL');
     await hub?.teardown(); // the namespaces take the firewall rules with them

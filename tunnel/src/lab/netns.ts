@@ -111,3 +111,10 @@ export async function pollUntil(probe: () => Promise<boolean> | boolean, ms: num
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/** Wait for `p`, at most `ms` (a cleanup step that must not hang a test run); its rejection passes on. */
+export async function awaitAtMost(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
+}

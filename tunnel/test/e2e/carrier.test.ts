@@ -21,7 +21,7 @@ import type { Hub } from '../helpers/hub';
 import { createHub, hubPrerequisites, labCarrierCertificate } from '../helpers/hub';
 import type { LabFirewall } from '../../src/lab/firewall';
 import { createLabFirewall } from '../../src/lab/firewall';
-import { killChild, pollUntil } from '../helpers/netns';
+import { killChild, pollUntil, awaitAtMost } from '../helpers/netns';
 
 const PROXY_USER = 'rb-e2e';
 const PROXY_PASSWORD = 'canary-tinyproxy-5d2f91'; // a canary: must never appear in a log line
@@ -106,9 +106,7 @@ describeE2e(`carrier e2e (${missing ?? 'UDP dropped, TCP only through tinyproxy'
 
   afterAll(async () => {
     if (driver !== null) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([driver.call('stop'), new Promise((r) => (timer = setTimeout(r, 5000)))]);
-      clearTimeout(timer);
+      await awaitAtMost(driver.call('stop'), 5000);
       await killChild(driver.child, 'SIGKILL');
     }
     await hub?.teardown(); // the namespaces take the firewall rules with them

@@ -11,7 +11,7 @@ import type { DriverClient } from '../helpers/driver-client';
 import { DriverClient as Driver, buildDriver } from '../helpers/driver-client';
 import type { Hub } from '../helpers/hub';
 import { createHub, hubPrerequisites } from '../helpers/hub';
-import { killChild, pollUntil } from '../helpers/netns';
+import { killChild, pollUntil, awaitAtMost } from '../helpers/netns';
 
 const INTERVAL_S = 1;
 const TIMEOUT_S = 0.5;
@@ -71,9 +71,7 @@ describeE2e(`tunnel e2e (${missing ?? 'root, userspace WireGuard between two nam
 
   afterAll(async () => {
     if (driver !== null) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([driver.call('stop'), new Promise((r) => (timer = setTimeout(r, 5000)))]);
-      clearTimeout(timer);
+      await awaitAtMost(driver.call('stop'), 5000);
       await killChild(driver.child, 'SIGKILL');
     }
     await hub?.teardown();
