@@ -176,11 +176,15 @@ describe('hub identity', () => {
 });
 
 describe('relay', () => {
-  test('datagrams cross the carrier one message each, both ways, sizes kept', async () => {
-    const logger = recordingLogger();
+  /** A relay to the pinned test server (through `proxy`, if any), connected, with a fake WireGuard behind it. */
+  const withConnectedRelay = async (
+    proxy: ProxyRoute | null,
+    logger: ReturnType<typeof recordingLogger>,
+    use: (r: { relay: CarrierRelay; wg: Awaited<ReturnType<typeof fakeWireguard>>; port: number }) => Promise<void>,
+  ): Promise<void> => {
     const relay = new CarrierRelay({
       url: `wss://127.0.0.1:${selfServer.port}/wireguard`,
-      target: { identity: { pins: [selfPin()], ca: null }, proxy: null, timeoutMs: 3000 },
+      target: { identity: { pins: [selfPin()], ca: null }, proxy, timeoutMs: 3000 },
       udpEndpoint: null,
       logger,
     });
@@ -189,6 +193,15 @@ describe('relay', () => {
       const port = await relay.start();
       relay.setWireguardPort(wg.port);
       expect(await relay.waitConnected(3000)).toBe(true);
+      await use({ relay, wg, port });
+    } finally {
+      relay.close();
+      wg.socket.close();
+    }
+  };
+
+  test('datagrams cross the carrier one message each, both ways, sizes kept', async () => {
+    await withConnectedRelay(null, recordingLogger(), async ({ relay, wg, port }) => {
       const sizes = [1, 148, 1320 + 32];
       for (const n of sizes) wg.socket.send(Buffer.alloc(n, 7), port, '127.0.0.1');
       const got = await Promise.all(sizes.map(() => wg.next()));
@@ -200,10 +213,7 @@ describe('relay', () => {
       await new Promise((r) => setTimeout(r, 100));
       stranger.close();
       expect(relay.stats().txDatagrams).toBe(3);
-    } finally {
-      relay.close();
-      wg.socket.close();
-    }
+    });
   });
 
   test('a relay with a wrong pin never connects and says why, once', async () => {
@@ -237,24 +247,11 @@ describe('relay', () => {
       expect(bad.reason).toBe('proxy');
       expect(bad.message).toMatch(/407/);
       expect(bad.message).not.toContain(PROXY_PASSWORD);
-      const relay = new CarrierRelay({
-        url: `wss://127.0.0.1:${selfServer.port}/wireguard`,
-        target: { identity: { pins: [selfPin()], ca: null }, proxy: route(PROXY_PASSWORD), timeoutMs: 3000 },
-        udpEndpoint: null,
-        logger,
-      });
-      const wg = await fakeWireguard();
-      try {
-        const port = await relay.start();
-        relay.setWireguardPort(wg.port);
-        expect(await relay.waitConnected(3000)).toBe(true);
+      await withConnectedRelay(route(PROXY_PASSWORD), logger, async ({ wg, port }) => {
         wg.socket.send(Buffer.from('hello'), port, '127.0.0.1');
         expect((await wg.next()).toString()).toBe('echo:hello');
         expect(proxy.tunnels).toBe(1);
-      } finally {
-        relay.close();
-        wg.socket.close();
-      }
+      });
       expect(JSON.stringify(logger.records)).not.toContain(PROXY_PASSWORD);
     } finally {
       await proxy.close();
