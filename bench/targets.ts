@@ -343,7 +343,7 @@ export async function startTunnelLab(dir: string): Promise<TunnelLab> {
           await inBroker('tunnel-sink-1', [SERVERS, 'sink', String(sinkPort)], 'stdout', port, {}, ns1),
         ];
         const started = await Promise.all([0, 1].map((i) =>
-          inBroker(`rego-broker-replica-${i}`, [...nodeArgs, CLI, 'run', '-c', replicaConfig(i)], 'stderr', listeningPort, { BENCH_GHE_TOKEN: 'bench-token' }, i === 0 ? hub.brokerNs : ns1)));
+          inBroker(`rego-broker-replica-${i}`, [...nodeArgs, CLI, 'run', '-c', i === 0 ? configFile : replicaConfig(i)], 'stderr', listeningPort, { BENCH_GHE_TOKEN: 'bench-token' }, i === 0 ? hub.brokerNs : ns1)));
         const base = `${hub.frontUrl}/d/${hub.deploymentId}/proxy/${api}`;
         // Both replicas must be in the hub's rotation before the load starts.
         const seen = new Set<string>();
