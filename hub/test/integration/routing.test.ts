@@ -65,6 +65,14 @@ describe('hub front', () => {
     expect(got?.headers['x-hop']).toBeUndefined();
   });
 
+  it('passes the path and query byte for byte: the broker, not the hub, normalizes and judges them', async () => {
+    await heartbeatAll(ADDRS);
+    // Encoded dot segments, an encoded slash, a matrix parameter, case and a repeated parameter: all the broker's to refuse.
+    const raw = '/proxy/https://ghe.example.com/api/v3/repos/Acme/app/contents/%2e%2e/%2F;x=1/a?sudo=1&ref=a&ref=b';
+    expect((await front(t.hub.addresses.front, `/d/4242${raw}`)).status).toBe(200);
+    expect([...(replicas[0]?.received ?? []), ...(replicas[1]?.received ?? [])].map((r) => r.url)).toEqual([raw]);
+  });
+
   it('retries a refused connection on another replica and marks the refusing one down until its next heartbeat', async () => {
     await heartbeatAll([...ADDRS, REFUSING]);
     const marked = t.logs.next((l) => l.msg === 'replica unhealthy' && l.replica === 2 && l.reason === 'marked_down');
