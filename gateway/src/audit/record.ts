@@ -120,7 +120,7 @@ export async function buildRecord(f: RecordFacts): Promise<DecisionRecord> {
     result: result(f),
     bundles: { 'rego-broker': { revision: f.evaluator.revision } },
     metrics: { timer_eval_ns: f.judgement?.evalNs ?? 0, timer_total_ns: Number(now - f.startedAt) },
-    labels: { ...f.labels },
+    labels: Object.assign({}, f.labels),
     status: f.status,
   };
   if (f.spanContext && isSpanContextValid(f.spanContext)) {

@@ -70,14 +70,25 @@ export interface Arrival {
   sourceAddress: string;
 }
 
+/** The body of a request that has none (never written to: a body is replaced, not filled). */
+const NO_BODY = Buffer.alloc(0);
+
+/**
+ * Written out property by property: a spread followed by new keys takes V8's slow path (a new
+ * hidden class per call), which measured at tens of microseconds per request.
+ */
 export function newContext(arrival: Arrival): RequestContext {
   return {
-    ...arrival,
+    decisionId: arrival.decisionId,
     method: arrival.method.toUpperCase(),
+    target: arrival.target,
+    headers: arrival.headers,
+    rawHeaderCount: arrival.rawHeaderCount,
+    sourceAddress: arrival.sourceAddress,
     startedAt: process.hrtime.bigint(),
     trace: ROOT_CONTEXT,
     destination: null,
-    body: Buffer.alloc(0),
+    body: NO_BODY,
     url: null,
     resolved: null,
     integration: null,

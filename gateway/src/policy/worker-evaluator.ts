@@ -147,7 +147,8 @@ export class WorkerEvaluator implements PolicyEvaluator {
         reply: (r) => {
           if (!r.ok) return resolve({ ok: false, reason: `policy evaluation failed: ${r.error}`, evalNs: r.evalNs, inputJson: text });
           const result = checkedResult(r.resultSet, r.evalNs, text, entrypoint);
-          resolve(r.maskSet === undefined || !result.ok ? result : { ...result, maskSet: r.maskSet });
+          if (result.ok && r.maskSet !== undefined) result.maskSet = r.maskSet;
+          resolve(result);
         },
         fail: (reason, evalNs, timedOut) => resolve({ ok: false, reason, evalNs, inputJson: text, ...(timedOut ? { timedOut } : {}) }),
       });

@@ -201,7 +201,8 @@ export class Forwarder {
     this.exchanges.set(req, ex);
     const { url, body } = forward;
     const method = req.method ?? 'GET';
-    const headers = { ...forward.headers };
+    // Object.assign, not a spread: keys added to a spread's copy take V8's slow path.
+    const headers = Object.assign({}, forward.headers);
     if (body.length > 0 || !BODYLESS.has(method)) headers['content-length'] = String(body.length);
     ex.span = startClientSpan(this.tracer, forward.traceContext, method, url, headers);
     req.headers = headers;
