@@ -12,7 +12,7 @@ set -eu
 main=/opt/rego-broker/dist/gateway/src/cli/main.js
 # Young-generation semi-spaces of 2 MiB: about 30 MiB less RSS under load at no measured cost in
 # throughput (README, Performance).
-node_flags=--max-semi-space-size=2
+node_flags=--max-semi-space-size=8
 
 # Everything written goes to the one writable volume: temporary files ($TMPDIR) and
 # wireguard-go's control socket (/run/wireguard is a link to wireguard/ there).

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=2
+#!/usr/bin/env -S node --max-semi-space-size=8
 /**
  * The `rego-broker` executable. Exit codes: 0 ok, 1 runtime failure, 2 bad usage or invalid
  * configuration (the message names the key). This entry point is the only place that hands
