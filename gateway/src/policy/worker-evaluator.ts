@@ -13,7 +13,7 @@ import type * as util from 'node:util';
 import { Worker } from 'node:worker_threads';
 import type * as threads from 'node:worker_threads';
 import type * as opaWasm from '@open-policy-agent/opa-wasm';
-import { checkedResult, DECISION_ENTRYPOINT, MASK_ENTRYPOINT, maskDocument, maskedFrom, maskFailed, run } from './evaluate';
+import { checkedResult, DECISION_ENTRYPOINT, MASK_ENTRYPOINT, maskDocument, maskedFrom, maskFailed, run, runWithMask } from './evaluate';
 import type { PolicySource, WasmEvaluator } from './evaluate';
 import type { EvaluateOptions, EvaluationResult, JsonValue, MaskedInput, PolicyEvaluator, PolicyInput } from './types';
 
@@ -58,7 +58,7 @@ interface Pending {
  * text, with `run` (evaluate.ts) passed in the same way, so no compiled file path is needed.
  */
 /* istanbul ignore next */
-function workerMain(evaluateRun: typeof run): void {
+function workerMain(evaluateRun: typeof run, evaluatePair: typeof runWithMask): void {
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { parentPort, workerData } = require('node:worker_threads') as { parentPort: typeof threads.parentPort; workerData: unknown };
   const source = workerData as WorkerSource;
@@ -81,17 +81,17 @@ function workerMain(evaluateRun: typeof run): void {
   function evaluateJob(job: Job): void {
     const start = process.hrtime.bigint();
     try {
-      const resultSet = evaluateRun(policy, job.text, job.entrypoint, codec);
-      const evalNs = Number(process.hrtime.bigint() - start);
+      let resultSet: unknown;
       let maskSet: unknown;
-      if (job.mask !== undefined) {
-        const result = (resultSet as Array<{ result?: unknown }> | null)?.[0]?.result ?? null;
-        try {
-          maskSet = evaluateRun(policy, `{"input":${job.text},"result":${JSON.stringify(result)}}`, job.mask, codec);
-        } catch {
-          // The record then asks for the mask again, or logs only what cannot hold a secret.
-          policy = instantiate();
-        }
+      let evalNs: number;
+      if (job.mask === undefined) {
+        resultSet = evaluateRun(policy, job.text, job.entrypoint, codec);
+        evalNs = Number(process.hrtime.bigint() - start);
+      } else {
+        const pair = evaluatePair(policy, job.text, job.entrypoint, job.mask, codec, evaluateRun);
+        ({ resultSet, maskSet, decisionNs: evalNs } = pair);
+        // The record then asks for the mask again, or logs only what cannot hold a secret.
+        if (pair.maskFailed === true) policy = instantiate();
       }
       parentPort?.postMessage({ id: job.id, ok: true, resultSet, maskSet, evalNs });
     } catch (err) {
@@ -103,7 +103,7 @@ function workerMain(evaluateRun: typeof run): void {
   }
 }
 
-const PROGRAM = `(${workerMain.toString()})(${run.toString()})`;
+const PROGRAM = `(${workerMain.toString()})(${run.toString()}, ${runWithMask.toString()})`;
 const OPA_WASM = require.resolve('@open-policy-agent/opa-wasm');
 
 export interface WorkerEvaluatorOptions {
