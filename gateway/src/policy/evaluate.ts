@@ -133,7 +133,8 @@ export function runWithMask(policy: LoadedPolicy, text: string, entrypoint: stri
     ex.opa_eval_ctx_set_input(ctx, input);
     ex.opa_eval_ctx_set_data(ctx, policy.dataAddr);
     ex.opa_eval_ctx_set_entrypoint(ctx, id);
-    ex.eval(ctx);
+    const code = ex.eval(ctx);
+    if (code !== 0) throw new Error(`the policy module's evaluation failed (code ${code})`);
     const dumped = ex.opa_json_dump(ex.opa_eval_ctx_get_result(ctx));
     const view = new Uint8Array(policy.mem.buffer);
     const end = view.indexOf(0, dumped);
