@@ -201,8 +201,9 @@ export class Forwarder {
     this.exchanges.set(req, ex);
     const { url, body } = forward;
     const method = req.method ?? 'GET';
-    // Object.assign, not a spread: keys added to a spread's copy take V8's slow path.
-    const headers = Object.assign({}, forward.headers);
+    // Object.assign, not a spread (keys added to a spread's copy take V8's slow path), onto a
+    // null prototype so that every header name stays an ordinary key.
+    const headers = Object.assign(Object.create(null) as Record<string, string | string[]>, forward.headers);
     if (body.length > 0 || !BODYLESS.has(method)) headers['content-length'] = String(body.length);
     ex.span = startClientSpan(this.tracer, forward.traceContext, method, url, headers);
     req.headers = headers;

@@ -183,7 +183,8 @@ export function brokerHandler(options: BrokerHandlerOptions): (req: IncomingMess
 
     // Proxy: exactly the headers the policy saw, then the credential from configuration.
     const integration = ctx.integration as IntegrationConfig;
-    const headers: Record<string, string> = Object.assign({}, (ctx.input as PolicyInput).request.headers, passthroughCredentials(req.headers, integration.auth));
+    // Null prototype, as the input's headers: any name the policy saw is an ordinary key here too.
+    const headers = Object.assign(Object.create(null) as Record<string, string>, (ctx.input as PolicyInput).request.headers, passthroughCredentials(req.headers, integration.auth));
     options.credentials.get(integration.name)?.(headers);
     ctx.outcome = { status: null, bytes: 0, startedAt: process.hrtime.bigint(), endedAt: null, error: null };
     options.forwarder.forward(req, res, {
