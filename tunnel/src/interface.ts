@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { isIPv6 } from 'node:net';
 import type { CommandRunner } from './exec';
 import { runChecked } from './exec';
+import { removeDeadSocket } from './uapi-socket';
 import { wgSetconf } from './wg';
 
 /** How the interface is implemented. */
@@ -78,6 +79,8 @@ function killAndWait(child: ChildProcess, ms: number): Promise<void> {
 }
 
 async function startUserspace(o: InterfaceOptions): Promise<{ child: ChildProcess; output: () => string }> {
+  // A socket left by a killed wireguard-go would be raced for by it and our `wg` poll (uapi-socket.ts).
+  await removeDeadSocket(o.name);
   // -f keeps wireguard-go in the foreground (no daemonizing fork), so it stays our child.
   // Its own process group: a Ctrl-C or a group-wide SIGTERM reaches the broker, which then
   // stops the interface in order, instead of killing it under the broker's feet.

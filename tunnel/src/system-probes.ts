@@ -1,24 +1,10 @@
 /** The real `PreflightProbes`: /proc, /sys, `ip` and the system resolver. */
 import { access, readFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import type { HostResolver } from './endpoint';
 import { SYSTEM_RESOLVER } from './endpoint';
 import type { CommandRunner } from './exec';
 import type { PreflightProbes } from './preflight';
-
-/** Where wireguard-go and the kernel tools keep UAPI sockets (wireguard-tools `ipc-uapi.h`). */
-export const UAPI_DIR = '/var/run/wireguard';
-
-function socketLive(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(path);
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
+import { socketLive, uapiSocketPath } from './uapi-socket';
 
 /** Probes that read this host; `resolve` defaults to `dns.lookup`. */
 export function createSystemProbes(runner: CommandRunner, resolve: HostResolver = SYSTEM_RESOLVER): PreflightProbes {
@@ -36,7 +22,7 @@ export function createSystemProbes(runner: CommandRunner, resolve: HostResolver 
     },
     async interfaceExists(name) {
       const link = await runner.run('ip', ['link', 'show', 'dev', name]);
-      return link.code === 0 || (await socketLive(`${UAPI_DIR}/${name}.sock`));
+      return link.code === 0 || (await socketLive(uapiSocketPath(name)));
     },
     async ipv6Addresses() {
       const res = await runner.run('ip', ['-6', '-o', 'addr', 'show']);

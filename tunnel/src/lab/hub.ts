@@ -23,6 +23,7 @@ import { addressFromDeploymentId } from '../address';
 import type { CommandResult } from '../exec';
 import { SPAWN_RUNNER } from '../exec';
 import { generatePrivateKey, publicKeyFromPrivate } from '../keys';
+import { uapiSocketPath } from '../uapi-socket';
 import { execIn, execInChecked, host, killChild, pollUntil, spawnIn, waitForLine } from './netns';
 
 /** The hub's TLS carrier, for brokers whose firewall drops UDP (see `labCarrierCertificate`). */
@@ -305,8 +306,8 @@ export async function createHub(opts: HubOptions = {}): Promise<Hub> {
         await SPAWN_RUNNER.run('ip', ['netns', 'del', ns]);
       }
       if (opts.endpointHostName !== undefined) await rm(hostsDir, { recursive: true, force: true });
-      await rm(`/var/run/wireguard/${hubInterface}.sock`, { force: true });
-      for (const r of replicas) await rm(`/var/run/wireguard/${r.interface}.sock`, { force: true });
+      await rm(uapiSocketPath(hubInterface), { force: true });
+      for (const r of replicas) await rm(uapiSocketPath(r.interface), { force: true });
       await rm(dir, { recursive: true, force: true });
     })();
     return tornDown;
@@ -369,7 +370,7 @@ export async function createHub(opts: HubOptions = {}): Promise<Hub> {
     hubProcess = null;
     killPids(wgGo);
     await pollUntil(async () => (await execIn(hubNs, 'ip', ['link', 'show', 'dev', hubInterface])).code !== 0, 5000);
-    await rm(`/var/run/wireguard/${hubInterface}.sock`, { force: true });
+    await rm(uapiSocketPath(hubInterface), { force: true });
   };
 
   const writeHosts = async (address: string): Promise<void> => {
