@@ -40,17 +40,13 @@ gql := input.request.graphql
 lists := data.types.github.graphql
 
 # graphql_sent: the document came the one way GitHub reads it for this method, and uses no
-# directive but @include and @skip (a field they drop is still judged).
+# directive but @include and @skip, anywhere (a field they drop is still judged).
 default graphql_sent := false
 
 graphql_sent if {
 	graphql_request
 	graphql_transport
-	every f in gql.fields {
-		every d in f.directives {
-			data.types.github.graphql_directives[d]
-		}
-	}
+	graphql.directives_within(gql, data.types.github.graphql_directives)
 }
 
 # POST: a complete JSON body with only query, variables and operationName (operationName, if

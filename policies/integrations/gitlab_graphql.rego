@@ -46,12 +46,18 @@ gql_transport if {
 	gql.source == "body"
 	http.complete_body(input.request)
 	count(input.request.query) == 0
+	gql_directives
 }
 
 gql_transport if {
 	input.request.method == "GET"
 	gql.source == "query"
+	gql_directives
 }
+
+# gql_directives: no directive but @include and @skip, anywhere in the document (a field they
+# drop is still judged; GitLab's own directives are not needed by a scanner).
+gql_directives if graphql.directives_within(gql, data.types.gitlab.graphql_directives)
 
 # gitlab.graphql.read: one query over metadata a scanner needs (the read allowlist).
 rules contains "gitlab.graphql.read" if {
@@ -81,6 +87,7 @@ rules contains "gitlab.graphql.create_note" if {
 	gql.source == "body"
 	http.complete_body(input.request)
 	count(input.request.query) == 0
+	gql_directives
 	graphql.paths_within(gql, gql_allowed.create_note)
 	[call] := graphql.calls(gql, "createNote")
 	count(call.args) == 1
@@ -118,6 +125,11 @@ hints contains "GraphQL subscriptions are never allowed through the broker" if {
 hints contains "a GraphQL mutation must be sent with POST, its document in the body" if {
 	gql.operation == "mutation"
 	gql.source != "body"
+}
+
+hints contains "only the GraphQL directives @include and @skip are accepted" if {
+	is_object(gql)
+	not gql_directives
 }
 
 hints contains "the request carries no GraphQL document" if {

@@ -10,6 +10,7 @@
 # in two places, and gives the policy input.request.graphql (null when there is no document):
 #
 #   operation   "query", "mutation" or "subscription"; name: the operation's name or null
+#   directives  names of the directives on the operation and on its variable definitions
 #   paths       every selected field path from the root, aliases resolved, fragments and inline
 #               fragments expanded, sorted and distinct: ["repository", "repository.name", ...]
 #   fields      each selection: {"path", "alias", "args" (variables substituted), "on" (type
@@ -24,6 +25,20 @@ package lib.graphql
 paths_within(gql, allowed) if {
 	every p in gql.paths {
 		path_allowed(p, allowed)
+	}
+}
+
+# directives_within(gql, allowed): every directive of the document (on the operation, on its
+# variable definitions, on each selection and the fragments it came through) is one of the
+# names `allowed` lists (an object from name to why).
+directives_within(gql, allowed) if {
+	every d in gql.directives {
+		allowed[d]
+	}
+	every f in gql.fields {
+		every d in f.directives {
+			allowed[d]
+		}
 	}
 }
 

@@ -47,7 +47,7 @@ doc(operation, paths) := docf(operation, paths, [field(p) | some p in paths])
 docf(operation, paths, fields) := {
 	"source": "body", "operation": operation, "name": null,
 	"paths": sort(paths), "fields": fields, "variables": {},
-	"depth": 4, "nodes": count(paths),
+	"depth": 4, "nodes": count(paths), "directives": [],
 }
 
 field(p) := {"path": p, "alias": null, "args": {}, "on": [], "directives": []}
@@ -188,6 +188,8 @@ read_cases := {
 		docf("query", ["viewer", "viewer.login"], [field("viewer"), object.union(field("viewer.login"), {"directives": ["defer"]})]),
 		{"rule": deny},
 	),
+	"directive on the operation": post(object.union(doc("query", ["viewer", "viewer.login"]), {"directives": ["cached"]}), {"rule": deny}),
+	"no directives listed": post(object.remove(doc("query", ["viewer", "viewer.login"]), {"directives"}), {"rule": deny}),
 	"subscription": post(doc("subscription", ["viewer", "viewer.login"]), {"rule": deny}),
 	"subscription with code": post(doc("subscription", ["viewer", "viewer.login"]), {"code": true, "rule": deny}),
 }

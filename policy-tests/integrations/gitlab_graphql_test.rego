@@ -15,8 +15,14 @@ test_graphql[name] if {
 doc(operation, paths) := {
 	"source": "body", "operation": operation, "name": null, "paths": sort(paths),
 	"fields": [field(x, {}) | some x in paths],
-	"variables": {}, "depth": 4, "nodes": count(paths),
+	"variables": {}, "depth": 4, "nodes": count(paths), "directives": [],
 }
+
+# directed(d, names): document d with the directives `names` on its last field.
+directed(d, names) := object.union(d, {"fields": array.concat(
+	array.slice(d.fields, 0, count(d.fields) - 1),
+	[object.union(d.fields[count(d.fields) - 1], {"directives": names})],
+)})
 
 field(path, args) := {"path": path, "alias": null, "args": args, "on": [], "directives": []}
 
@@ -92,6 +98,12 @@ graphql_cases := {
 	"projects by edges": with_rule(gpost(projects), read),
 	"typename": with_rule(gpost(doc("query", ["__typename"])), read),
 	"GET query": with_rule(gget(user), read),
+	"include and skip directives": with_rule(gpost(directed(user, ["include", "skip"])), read),
+	"include directive on GET": with_rule(gget(directed(user, ["include"])), read),
+	"other field directive": with_rule(gpost(directed(user, ["include", "gl_introduced"])), deny),
+	"directive on the operation": with_rule(gpost(object.union(user, {"directives": ["cached"]})), deny),
+	"directive on the operation on GET": with_rule(gget(object.union(user, {"directives": ["cached"]})), deny),
+	"no directives listed": with_rule(gpost(object.remove(user, {"directives"})), deny),
 	"GET query with variables": object.union(gget(user), {"query": {"query": ["(text)"], "variables": ["{}"]}, "rule": read}),
 	"GET query sudo": object.union(gget(user), {"query": {"query": ["(text)"], "sudo": ["root"]}, "rule": qdeny}),
 	"HEAD query": object.union(gget(user), {"method": "HEAD", "rule": read}),
@@ -143,6 +155,7 @@ graphql_cases := {
 	),
 	"other mutation": with_rule(gpost(object.union(doc("mutation", ["destroyNote", "destroyNote.errors"]), {"fields": [field("destroyNote", {"input": {"id": "gid://gitlab/Note/1"}})]})), deny),
 	"create note on GET": with_rule(gget(note({"input": note_input}, note_paths)), deny),
+	"create note with a directive on the operation": with_rule(gpost(object.union(note({"input": note_input}, note_paths), {"directives": ["cached"]})), deny),
 	"create note with query string": object.union(gpost(note({"input": note_input}, note_paths)), {"query": {"sudo": ["root"]}, "rule": deny}),
 }
 
@@ -164,4 +177,7 @@ test_graphql_reasons if {
 	"a GraphQL mutation must be sent with POST, its document in the body" in m.reasons
 	n := data.broker.decision with input as fixtures.request(object.union({"type": "gitlab"}, gpost(null)))
 	"the request carries no GraphQL document" in n.reasons
+	o := data.broker.decision with input as fixtures.request(object.union({"type": "gitlab"}, gpost(object.union(user, {"directives": ["cached"]}))))
+	"only the GraphQL directives @include and @skip are accepted" in o.reasons
+	not "only the GraphQL directives @include and @skip are accepted" in got.reasons
 }

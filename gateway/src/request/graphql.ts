@@ -58,6 +58,11 @@ export type GraphqlInput = {
   operation: 'query' | 'mutation' | 'subscription';
   /** The operation's name, or null. */
   name: string | null;
+  /**
+   * Names of the directives on the operation and on its variable definitions (without "@"), in
+   * document order: a server may act on them as on a field's, so the policy sees them too.
+   */
+  directives: string[];
   /** Every field path selected, sorted and distinct. */
   paths: string[];
   /** Every selection, in document order after expansion. */
@@ -280,6 +285,7 @@ function normalize(located: Located, limits: GraphqlLimits): GraphqlInput {
     source: located.source,
     operation: operation.operation,
     name,
+    directives: [...names(operation.directives), ...(operation.variableDefinitions ?? []).flatMap((d) => names(d.directives))],
     paths: [...new Set(walk.fields.map((f) => f.path))].sort(),
     fields: walk.fields,
     variables: given,

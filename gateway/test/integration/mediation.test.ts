@@ -127,6 +127,20 @@ describe('2. GraphQL judged by its parsed field paths', () => {
     expect(upstream.received).toHaveLength(0);
   });
 
+  it.each([
+    ['GitLab, on the operation', 'gitlab', 'query Q @cached { currentUser { username } }'],
+    ['GitLab, on a variable', 'gitlab', 'query Q($u: Boolean = true @cached) { currentUser { username @include(if: $u) } }'],
+    ['GitHub, on the operation', 'github', 'query Q @cached { viewer { login } }'],
+  ])('denies a directive the policy does not list (%s), while @include on a field is allowed', async (_where, host, query) => {
+    const to = host === 'gitlab' ? gl('/api/graphql') : `/proxy/${upstream.url}/api/graphql`;
+    const r = await send(tb.base, to, json({ query }));
+    expect(r.status).toBe(403);
+    expect(reasons(r)).toContain('@include and @skip');
+    expect(upstream.received).toHaveLength(0);
+    const ok = await send(tb.base, to, json({ query: query.replace(' @cached', '') }));
+    expect(ok.status).toBe(200);
+  });
+
   it('denies deploy keys on GitHub', async () => {
     const r = await send(tb.base, `/proxy/${upstream.url}/api/graphql`, json({ query: '{ repository(owner: "acme", name: "app") { deployKeys { nodes { key } } } }' }));
     expect(r.status).toBe(403);

@@ -206,6 +206,21 @@ describe('expansion', () => {
       },
     ],
     [
+      'directives on the operation and on its variable definitions',
+      'query Q($a: Int @v, $b: Int) @op @cached(ttl: 5) { a(x: $a) @include(if: true) }',
+      { a: 1 },
+      {
+        directives: ['op', 'cached', 'v'],
+        fields: [{ path: 'a', alias: null, args: { x: 1 }, on: [], directives: ['include'] }],
+      },
+    ],
+    [
+      'no directive on the operation',
+      'mutation M($a: Int) { a(x: $a) @skip(if: false) }',
+      undefined,
+      { directives: [] },
+    ],
+    [
       'inline fragment without a type condition',
       '{ ... @include(if: true) { a } }',
       undefined,
