@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { isIPv6 } from 'node:net';
 import type { CommandRunner } from './exec';
 import { runChecked } from './exec';
-import { removeDeadSocket } from './uapi-socket';
+import { removeDeadSocket, socketLive, uapiSocketPath } from './uapi-socket';
 import { wgSetconf } from './wg';
 
 /** How the interface is implemented. */
@@ -79,7 +79,7 @@ function killAndWait(child: ChildProcess, ms: number): Promise<void> {
 }
 
 async function startUserspace(o: InterfaceOptions): Promise<{ child: ChildProcess; output: () => string }> {
-  // A socket left by a killed wireguard-go would be raced for by it and our `wg` poll (uapi-socket.ts).
+  // A socket left by a killed wireguard-go: removed now, so that nothing races for it (uapi-socket.ts).
   await removeDeadSocket(o.name);
   // -f keeps wireguard-go in the foreground (no daemonizing fork), so it stays our child.
   // Its own process group: a Ctrl-C or a group-wide SIGTERM reaches the broker, which then
@@ -93,12 +93,16 @@ async function startUserspace(o: InterfaceOptions): Promise<{ child: ChildProces
   const state: { exited: Error | null } = { exited: null };
   child.once('error', (e) => (state.exited = e));
   child.once('exit', (code, signal) => (state.exited = new Error(`${o.wireguardGo} exited (${signal ?? `code ${code}`}): ${output()}`)));
-  // No event tells us the device is ready: poll `wg show` (interface and UAPI socket) with a deadline.
+  // No event tells us the device is ready: poll with a deadline, first for the UAPI socket to
+  // accept connections, then `wg show`. Never `wg` before: it unlinks a socket that refuses
+  // connections, as wireguard-go's does between its bind and its listen (uapi-socket.ts).
   const deadline = Date.now() + (o.startTimeoutMs ?? 5000);
   for (;;) {
     if (state.exited !== null) throw state.exited;
-    const res = await o.runner.run(o.wg, ['show', o.name, 'listen-port']);
-    if (res.code === 0) break;
+    if (await socketLive(uapiSocketPath(o.name))) {
+      const res = await o.runner.run(o.wg, ['show', o.name, 'listen-port']);
+      if (res.code === 0) break;
+    }
     if (Date.now() > deadline) {
       await killAndWait(child, 1000);
       throw new Error(`${o.wireguardGo} did not create ${o.name} within ${o.startTimeoutMs ?? 5000} ms: ${output()}`);

@@ -1,10 +1,12 @@
 /**
- * wireguard-go's UAPI control sockets. Why this exists: a wireguard-go that was killed leaves
- * its socket file behind. The next wireguard-go of that name removes it itself, but `wg` also
- * unlinks a socket that refuses connections, and the readiness poll runs `wg` while
- * wireguard-go starts: when `wg`'s unlink lands between wireguard-go's failed listen and its own
- * remove, wireguard-go exits ("UAPI listen error: remove …: no such file or directory"). So a
- * dead socket is removed before wireguard-go starts, and nobody races for it.
+ * wireguard-go's UAPI control sockets. Why this exists: `wg` unlinks a socket file that refuses
+ * connections (wireguard-tools `ipc-uapi-unix.h`, cleaning up after a dead process), and while
+ * wireguard-go starts its socket refuses twice over: a socket a killed wireguard-go left behind,
+ * until the new one removes it, and the new socket itself, between its bind and its listen. A
+ * `wg` run in either moment removes the socket under wireguard-go, which then exits ("UAPI listen
+ * error: remove …: no such file or directory", "Failed to listen on uapi socket"). So a dead
+ * socket is removed before wireguard-go starts, and readiness is polled with a connection of our
+ * own, which never unlinks anything, before `wg` is run.
  */
 import { unlink } from 'node:fs/promises';
 import { connect } from 'node:net';

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { CommandRunner } from '../../src/exec';
 import { bringUp } from '../../src/interface';
-import { UAPI_DIR, removeDeadSocket, uapiSocketPath } from '../../src/uapi-socket';
+import { UAPI_DIR, removeDeadSocket, socketLive, uapiSocketPath } from '../../src/uapi-socket';
 
 const asRoot = process.getuid?.() === 0;
 const describeRoot = asRoot ? describe : describe.skip;
@@ -81,5 +81,36 @@ describeRoot('UAPI sockets (root)', () => {
       runner, onExit: () => undefined, tryKernel: false, startTimeoutMs: 5000,
     })).rejects.toThrow(/exited \(code 1\)/);
     expect((await readFile(seen, 'utf8')).trim()).toBe('absent');
+  });
+
+  test('wg is not run while the socket refuses connections (a socket between bind and listen does)', async () => {
+    // A stand-in for wireguard-go whose socket refuses connections for a while, then exits. The
+    // socket is made elsewhere and moved into place, so it never accepts a connection there.
+    const fake = path.join(dir, 'wireguard-go');
+    const made = path.join(dir, 'made.sock');
+    const makeDead = `require('net').createServer().listen(process.argv[1], () => process.kill(process.pid, 'SIGKILL'))`;
+    const script = [
+      '#!/bin/sh',
+      `"${process.execPath}" -e "${makeDead}" "${made}"`,
+      `mv "${made}" "${UAPI_DIR}/$2.sock"`,
+      'sleep 0.3',
+      'exit 1',
+    ];
+    await writeFile(fake, `${script.join('\n')}\n`);
+    await chmod(fake, 0o755);
+    const wgRuns: boolean[] = [];
+    const runner: CommandRunner = {
+      run: async () => {
+        wgRuns.push(await socketLive(uapiSocketPath(name)));
+        return { code: 1, stdout: '', stderr: 'no such device' };
+      },
+    };
+    await expect(bringUp({
+      name, wg: 'wg', wireguardGo: fake, mtu: 1420, localAddress: 'fd00::2', routes: [], setconf: '', privateKey: '',
+      runner, onExit: () => undefined, tryKernel: false, startTimeoutMs: 5000,
+    })).rejects.toThrow(/exited \(code 1\)/);
+    // The socket was there, refusing, the whole time, and wg was never run at it.
+    expect(existsSync(uapiSocketPath(name))).toBe(true);
+    expect(wgRuns).toEqual([]);
   });
 });
