@@ -3,10 +3,12 @@
  * replica a peer with its own /128, the private key only in the private setconf file, health
  * needing a handshake, reloads by `wg set` only, and wireguard-go dying reported as fatal.
  */
-import { chmodSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { createHubLogger, dumpHubConfig, loadHubConfig, startHub } from '../../src/index';
 import type { Hub } from '../../src/index';
-import { generatePrivateKey } from '../../../tunnel/src/index';
+import { generatePrivateKey, uapiSocketPath } from '../../../tunnel/src/index';
 import { beat } from '../helpers/client';
 import { tempDir } from '../helpers/files';
 import type { TempDir } from '../helpers/files';
@@ -22,6 +24,7 @@ describe('hub WireGuard', () => {
   let hub: Hub | null;
   let logs: LogCapture;
   let runner: FakeRunner;
+  const cleanups: Array<() => void> = [];
   const env = { HUB_KEY: CANARY_KEY };
   const settings = {
     wireguard: { enabled: true, interface: 'rbhubtest', privateKeyEnv: 'HUB_KEY', listenPort: 51999 },
@@ -43,6 +46,7 @@ describe('hub WireGuard', () => {
   });
   afterEach(async () => {
     await hub?.close();
+    for (const c of cleanups.splice(0)) c();
     dir.cleanup();
   });
 
@@ -125,14 +129,27 @@ describe('hub WireGuard', () => {
     expect(runner.calls).toHaveLength(0);
   });
 
-  it('reports wireguard-go exiting on its own as fatal', async () => {
+  // Root only: the stand-in listens on a UAPI socket in /var/run/wireguard, as wireguard-go does,
+  // because the interface counts as up only once that socket accepts connections.
+  const asRoot = process.getuid?.() === 0;
+  (asRoot ? it : it.skip)('reports wireguard-go exiting on its own as fatal', async () => {
     runner.kernel = 1;
     const pidFile = dir.write('pid', '');
-    const fake = dir.write('wireguard-go', `#!/bin/sh\necho $$ > ${pidFile}\nexec sleep 60\n`);
+    const iface = `rbhub${randomBytes(4).toString('hex')}`;
+    const socket = uapiSocketPath(iface);
+    const listen = `require('net').createServer((c) => c.destroy()).listen(process.argv[1])`;
+    const fake = dir.write('wireguard-go', [
+      '#!/bin/sh',
+      `echo $$ > ${pidFile}`,
+      `mkdir -p ${path.dirname(socket)}`,
+      `exec "${process.execPath}" -e "${listen}" "${socket}"`,
+      '',
+    ].join('\n'));
     chmodSync(fake, 0o700);
+    cleanups.push(() => rmSync(socket, { force: true }));
     let fatal: (err: Error) => void = () => undefined;
     const died = new Promise<Error>((resolve) => (fatal = resolve));
-    const config = load({ ...deployments([r0]), wireguard: { ...settings.wireguard, wireguardGo: fake } });
+    const config = load({ ...deployments([r0]), wireguard: { ...settings.wireguard, interface: iface, wireguardGo: fake } });
     hub = await startHub({ config, env, logger: createHubLogger('debug', logs), runner, onFatal: (e) => fatal(e) });
     let pid = '';
     for (let i = 0; i < 100 && pid === ''; i += 1) {
