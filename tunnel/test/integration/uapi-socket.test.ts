@@ -47,6 +47,12 @@ describeRoot('UAPI sockets (root)', () => {
     dir = await mkdtemp(path.join(tmpdir(), 'rb-uapi-'));
     await mkdir(UAPI_DIR, { recursive: true });
   });
+  /** `bringUp` of interface `name` with this wireguard-go and runner, as userspace. */
+  const startUserspaceWith = (wireguardGo: string, runner: CommandRunner): ReturnType<typeof bringUp> => bringUp({
+    name, wg: 'wg', wireguardGo, mtu: 1420, localAddress: 'fd00::2', routes: [], setconf: '', privateKey: '',
+    runner, onExit: () => undefined, tryKernel: false, startTimeoutMs: 5000,
+  });
+
   afterEach(async () => {
     await rm(uapiSocketPath(name), { force: true });
     await rm(dir, { recursive: true, force: true });
@@ -76,10 +82,7 @@ describeRoot('UAPI sockets (root)', () => {
     await writeFile(fake, `#!/bin/sh\nif [ -e "${UAPI_DIR}/$2.sock" ]; then echo present > "${seen}"; else echo absent > "${seen}"; fi\nexit 1\n`);
     await chmod(fake, 0o755);
     const runner: CommandRunner = { run: () => Promise.resolve({ code: 1, stdout: '', stderr: 'no such device' }) };
-    await expect(bringUp({
-      name, wg: 'wg', wireguardGo: fake, mtu: 1420, localAddress: 'fd00::2', routes: [], setconf: '', privateKey: '',
-      runner, onExit: () => undefined, tryKernel: false, startTimeoutMs: 5000,
-    })).rejects.toThrow(/exited \(code 1\)/);
+    await expect(startUserspaceWith(fake, runner)).rejects.toThrow(/exited \(code 1\)/);
     expect((await readFile(seen, 'utf8')).trim()).toBe('absent');
   });
 
@@ -105,10 +108,7 @@ describeRoot('UAPI sockets (root)', () => {
         return { code: 1, stdout: '', stderr: 'no such device' };
       },
     };
-    await expect(bringUp({
-      name, wg: 'wg', wireguardGo: fake, mtu: 1420, localAddress: 'fd00::2', routes: [], setconf: '', privateKey: '',
-      runner, onExit: () => undefined, tryKernel: false, startTimeoutMs: 5000,
-    })).rejects.toThrow(/exited \(code 1\)/);
+    await expect(startUserspaceWith(fake, runner)).rejects.toThrow(/exited \(code 1\)/);
     // The socket was there, refusing, the whole time, and wg was never run at it.
     expect(existsSync(uapiSocketPath(name))).toBe(true);
     expect(wgRuns).toEqual([]);
